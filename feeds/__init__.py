@@ -1,0 +1,30 @@
+"""feeds: RSS 2.0 and Atom 1.0 feeds of a multilingual blog, served by Flask."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from feeds.settings import Settings
+from feeds.store import Store, StoreUnavailable
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The Flask application serving the feeds of ``settings`` (default: Settings.load()).
+
+    It refuses to start on a database that has no feeds schema.
+    """
+    from feeds.web import errors, routes
+
+    settings = settings or Settings.load()
+    store = Store(settings.database_url)
+    if not store.has_schema():
+        raise StoreUnavailable("the database has no feeds schema yet: run `feeds init` first")
+
+    app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["feeds.settings"] = settings
+    app.extensions["feeds.store"] = store
+    app.register_blueprint(routes.blueprint)
+    errors.register_error_handlers(app)
+    return app

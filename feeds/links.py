@@ -1,0 +1,41 @@
+"""Absolute URLs of the site's pages and of the feeds, built in one place."""
+
+from __future__ import annotations
+
+from feeds.settings import Settings
+from feeds.spec import FeedSpec
+
+# Primary language subtags written right to left.
+_RTL_LANGUAGES = frozenset({"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "ur", "yi"})
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` for languages written right to left (Arabic, Hebrew, Persian…), else ``ltr``."""
+    return "rtl" if language.split("-")[0].lower() in _RTL_LANGUAGES else "ltr"
+
+
+class SiteLinks:
+    """The absolute URLs feeds points to: blog pages (from config templates) and feeds."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def home(self, language: str | None = None) -> str:
+        """The blog's home page in ``language`` (the default language's home if None)."""
+        if language is None or language == self.settings.default_language:
+            return self.settings.home_url
+        return self.settings.language_home_url.format(lang=language)
+
+    def post(self, slug: str, language: str) -> str:
+        """The page of the post ``slug`` written in ``language``."""
+        return self.settings.post_url.format(home=self.home(language), slug=slug, lang=language)
+
+    def category(self, slug: str, language: str | None = None) -> str:
+        """The listing page of a category, in ``language``."""
+        return self.settings.category_url.format(
+            home=self.home(language), slug=slug, lang=language or self.settings.default_language
+        )
+
+    def feed(self, spec: FeedSpec) -> str:
+        """The absolute URL of a feed."""
+        return self.settings.base_url + spec.path

@@ -1,0 +1,147 @@
+"""Settings: one object, read once from config.toml and FEEDS_* environment variables.
+
+Every key of the config file can be overridden by an environment variable named
+``FEEDS_`` + the key in upper case (``database_url`` → ``FEEDS_DATABASE_URL``).
+String keys take the variable's text as it is; other keys take a TOML value
+(``FEEDS_ITEMS_PER_FEED=20``, ``FEEDS_LANGUAGES='{en = "English", fr = "Français"}'``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+CONFIG_ENV = "FEEDS_CONFIG"
+ENV_PREFIX = "FEEDS_"
+DEFAULT_CONFIG_FILE = "config.toml"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What feeds needs to know about the site it serves."""
+
+    site_title: str = "feeds"
+    site_description: str = "Posts from the blog"
+    base_url: str = "http://127.0.0.1:8000"
+    home_url: str = "http://127.0.0.1:8000/blog"
+    language_home_url: str = "http://127.0.0.1:8000/{lang}/blog"
+    post_url: str = "{home}/{slug}"
+    category_url: str = "{home}/category/{slug}"
+    default_language: str = "en"
+    languages: Mapping[str, str] = field(default_factory=lambda: {"en": "English"})
+    items_per_feed: int = 50
+    cache_max_age: int = 300
+    database_url: str = "sqlite:///feeds.db"
+
+    def __post_init__(self) -> None:
+        for name in ("base_url", "home_url"):
+            _require_absolute_url(name, getattr(self, name))
+        if not self.languages:
+            raise ConfigError("languages: at least one language is needed")
+        if self.default_language not in self.languages:
+            raise ConfigError(
+                f"default_language: {self.default_language!r} is not one of languages "
+                f"({', '.join(self.languages)})"
+            )
+        if self.items_per_feed < 1:
+            raise ConfigError("items_per_feed: must be at least 1")
+        if self.cache_max_age < 0:
+            raise ConfigError("cache_max_age: must not be negative")
+        if "{slug}" not in self.post_url:
+            raise ConfigError("post_url: must contain {slug}")
+        if "{slug}" not in self.category_url:
+            raise ConfigError("category_url: must contain {slug}")
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        object.__setattr__(self, "languages", dict(self.languages))
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Read the config file (``path``, else $FEEDS_CONFIG, else ./config.toml if present),
+        then apply FEEDS_* overrides from ``environ`` (default: the process environment)."""
+        environ = os.environ if environ is None else environ
+        chosen = path or environ.get(CONFIG_ENV)
+        if chosen is not None:
+            values = _read_toml(Path(chosen))
+        elif Path(DEFAULT_CONFIG_FILE).is_file():
+            values = _read_toml(Path(DEFAULT_CONFIG_FILE))
+        else:
+            values = {}
+        values.update(_environment_overrides(environ))
+        return cls.from_mapping(values)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+        """Build settings from plain values, checking every key and type."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown key {unknown[0]!r} (known keys: {', '.join(known)})")
+        for name, value in values.items():
+            _check_type(name, known[name], value)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy of these settings with some keys changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from None
+
+
+def _environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for setting in fields(Settings):
+        variable = ENV_PREFIX + setting.name.upper()
+        if variable not in environ:
+            continue
+        raw = environ[variable]
+        if setting.type == "str":
+            overrides[setting.name] = raw
+            continue
+        try:
+            overrides[setting.name] = tomllib.loads(f"value = {raw}")["value"]
+        except tomllib.TOMLDecodeError:
+            raise ConfigError(f"{variable}: {raw!r} is not a valid TOML value") from None
+    return overrides
+
+
+_EXPECTED_TYPES: dict[str, type | tuple[type, ...]] = {
+    "str": str,
+    "int": int,
+    "Mapping[str, str]": dict,
+}
+
+
+def _check_type(name: str, setting: dataclasses.Field[Any], value: Any) -> None:
+    expected = _EXPECTED_TYPES[str(setting.type)]
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise ConfigError(f"{name}: expected {setting.type}, got {type(value).__name__}")
+    if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{name}: every value must be a string")
+
+
+def _require_absolute_url(name: str, url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name}: {url!r} is not an absolute http(s) URL")

@@ -1,0 +1,142 @@
+"""The post store's tables, as SQLAlchemy 2 typed models.
+
+Relationships are ``lazy="raise"``: every query says what it loads, so that rendering a
+feed can never issue a hidden query per entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from feeds.store.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class PostStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+post_categories = Table(
+    "post_categories",
+    Base.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_post_categories_category_id", "category_id"),
+)
+
+post_authors = Table(
+    "post_authors",
+    Base.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("author_id", ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_post_authors_author_id", "author_id"),
+)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Author(Base):
+    __tablename__ = "authors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    uri: Mapped[str | None] = mapped_column(String(2000))
+
+
+class Post(Base):
+    """A blog post. ``entry_id`` is its feed identity: set once, never changed."""
+
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("language", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(2000), unique=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(1000))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    content_html: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(35))
+    status: Mapped[PostStatus] = mapped_column(
+        Enum(PostStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+    published: Mapped[datetime | None]
+    updated: Mapped[datetime]
+    created: Mapped[datetime]
+
+    categories: Mapped[list[Category]] = relationship(
+        secondary=post_categories, lazy="raise", order_by=Category.slug
+    )
+    authors: Mapped[list[Author]] = relationship(
+        secondary=post_authors, lazy="raise", order_by=Author.name
+    )
+
+    @validates("entry_id")
+    def _keep_entry_id(self, _key: str, entry_id: str) -> str:
+        if self.entry_id is not None and entry_id != self.entry_id:
+            raise ValueError("a post's entry id never changes")
+        return entry_id
+
+
+class ScopeEntry(Base):
+    """One row per (feed scope, visible post): the index every feed query reads.
+
+    A published post has a row in the site scope, its language scope, and the scope of
+    each of its categories, alone and with its language. Drafts have none. Reading the
+    latest N posts of any scope is then one range scan of the primary key, newest first,
+    whatever the store's size; a future-dated row is skipped by the same range condition
+    until it is due.
+    """
+
+    __tablename__ = "scope_entries"
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    published: Mapped[datetime] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_scope_entries_post_id", "post_id"),)
+
+
+def scope_key(category_id: int | None = None, language: str | None = None) -> str:
+    """The ScopeEntry key of a feed scope: ``site``, ``lang:fr``, ``cat:3``, ``cat:3/lang:fr``."""
+    parts = []
+    if category_id is not None:
+        parts.append(f"cat:{category_id}")
+    if language is not None:
+        parts.append(f"lang:{language}")
+    return "/".join(parts) or "site"

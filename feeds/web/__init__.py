@@ -1,0 +1,1 @@
+"""The web layer: thin Flask blueprints over the store and the renderer."""

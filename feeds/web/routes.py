@@ -1,0 +1,65 @@
+"""The feed routes: turn a URL into a FeedSpec, then answer with the feed.
+
+The URL scheme itself is documented in feeds.spec.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from feeds.links import SiteLinks
+from feeds.render import feed_title, render_feed
+from feeds.spec import FeedSpec, every_feed
+from feeds.store import Store, queries
+from feeds.web.http import feed_response
+
+blueprint = Blueprint("feeds", __name__)
+
+
+def _store() -> Store:
+    return current_app.extensions["feeds.store"]
+
+
+@blueprint.get("/feeds/all.<fmt>")
+@blueprint.get("/feeds/category/<category>.<fmt>")
+@blueprint.get("/<lang>/feeds/all.<fmt>")
+@blueprint.get("/<lang>/feeds/category/<category>.<fmt>")
+def feed(fmt: str, category: str | None = None, lang: str | None = None) -> Response:
+    """One feed, newest first; 404 for an unknown format, language or category."""
+    settings = current_app.extensions["feeds.settings"]
+    spec = FeedSpec.parse(settings, fmt, category, lang)
+    with _store().session() as session:
+        content = queries.feed_content(
+            session, spec, now=datetime.now(UTC), limit=settings.items_per_feed
+        )
+    rendered = render_feed(spec, settings, content.category, list(content.posts))
+    return feed_response(request, rendered, spec.format.media_type, settings.cache_max_age)
+
+
+@blueprint.get("/feeds.json")
+def feed_index() -> Response:
+    """Every feed: its URL, title, scope, category, language and format."""
+    settings = current_app.extensions["feeds.settings"]
+    links = SiteLinks(settings)
+    with _store().session() as session:
+        categories = queries.all_categories(session)
+    by_slug = {c.slug: c for c in categories}
+    specs = every_feed(settings, by_slug)
+    feeds = [
+        {
+            "url": links.feed(spec),
+            "title": feed_title(settings, spec, by_slug.get(spec.category or "")),
+            "scope": spec.scope,
+            "category": spec.category,
+            "language": spec.language,
+            "format": spec.format.value,
+            "content_type": spec.format.media_type,
+        }
+        for spec in specs
+    ]
+    response = jsonify({"site": settings.site_title, "home": settings.home_url, "feeds": feeds})
+    response.cache_control.public = True
+    response.cache_control.max_age = settings.cache_max_age
+    return response
