@@ -31,10 +31,13 @@ def feed_problems(spec: FeedSpec, body: bytes) -> list[str]:
         problems.append("an entry has no id")
     if len(set(ids)) != len(ids):
         problems.append("two entries share an id")
+    date_keys = ["published_parsed"] + (["updated_parsed"] if spec.format is FeedFormat.ATOM else [])
     for entry in parsed.entries:
-        if not entry.get("published_parsed") or not entry.get("updated_parsed"):
-            problems.append(f"entry {entry.get('id')} has no date")
-    if not parsed.feed.get("language") and not root.get("{http://www.w3.org/XML/1998/namespace}lang"):
+        if not all(entry.get(key) for key in date_keys):
+            problems.append(f"entry {entry.get('id')} lacks a date")
+    if not parsed.feed.get("language") and not root.get(
+        "{http://www.w3.org/XML/1998/namespace}lang"
+    ):
         problems.append("the feed does not say its language")
     return problems
 

@@ -62,8 +62,14 @@ def init(context: _Context) -> None:
 
 
 @main.command()
-@click.option("--posts", "count", type=click.IntRange(0), default=1000, show_default=True,
-              help="How many generated posts besides the sample page's own.")
+@click.option(
+    "--posts",
+    "count",
+    type=click.IntRange(0),
+    default=1000,
+    show_default=True,
+    help="How many generated posts besides the sample page's own.",
+)
 @click.pass_obj
 def demo(context: _Context, count: int) -> None:
     """Load the demo blog: the sample page's posts plus COUNT generated ones.
@@ -77,9 +83,12 @@ def demo(context: _Context, count: int) -> None:
     with _clear_errors():
         store.create_schema()
         total = len(seed_data()["posts"]) + count
-        with store.session() as session, click.progressbar(
-            demo_posts(settings, count), length=total, label="demo posts", file=sys.stderr
-        ) as posts:
+        with (
+            store.session() as session,
+            click.progressbar(
+                demo_posts(settings, count), length=total, label="demo posts", file=sys.stderr
+            ) as posts,
+        ):
             result = load_demo(session, settings, posts)
             session.commit()
     click.echo(f"demo loaded: {result.created} created, {result.unchanged} already there")
@@ -127,6 +136,8 @@ def check(context: _Context) -> None:
         for problem in problems:
             click.echo(f"{spec.path}: {problem}", err=True)
         failures += bool(problems)
-    click.echo(f"checked {len(specs)} feeds: {len(specs) - failures} fine, {failures} with problems")
+    click.echo(
+        f"checked {len(specs)} feeds: {len(specs) - failures} fine, {failures} with problems"
+    )
     if failures:
         sys.exit(1)

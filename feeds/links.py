@@ -6,7 +6,9 @@ from feeds.settings import Settings
 from feeds.spec import FeedSpec
 
 # Primary language subtags written right to left.
-_RTL_LANGUAGES = frozenset({"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "ur", "yi"})
+_RTL_LANGUAGES = frozenset(
+    {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "ur", "yi"}
+)
 
 
 def text_direction(language: str) -> str:

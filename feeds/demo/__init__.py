@@ -24,11 +24,36 @@ from feeds.store.models import PostStatus
 from feeds.store.writes import PostInput, create_post, ensure_category, find_post
 
 SEED_LANGUAGE = "en"
-AUTHORS = ("Camille Laurent", "Omar Haddad", "Mei Lin", "Jonas Becker", "Sofía Ortega", "Kenji Sato")
-LANGUAGE_WEIGHTS = {"en": 30, "fr": 10, "es": 9, "de": 8, "pt-br": 8, "ja": 7, "zh-hans": 7,
-                    "ru": 6, "ko": 5, "tr": 5, "ar": 5}
-CATEGORY_WEIGHTS = {"blog-posts": 40, "tech": 25, "product-news": 12, "company-news": 10,
-                    "thought-leadership": 6, "enterprise": 4, "donjon": 3}
+AUTHORS = (
+    "Camille Laurent",
+    "Omar Haddad",
+    "Mei Lin",
+    "Jonas Becker",
+    "Sofía Ortega",
+    "Kenji Sato",
+)
+LANGUAGE_WEIGHTS = {
+    "en": 30,
+    "fr": 10,
+    "es": 9,
+    "de": 8,
+    "pt-br": 8,
+    "ja": 7,
+    "zh-hans": 7,
+    "ru": 6,
+    "ko": 5,
+    "tr": 5,
+    "ar": 5,
+}
+CATEGORY_WEIGHTS = {
+    "blog-posts": 40,
+    "tech": 25,
+    "product-news": 12,
+    "company-news": 10,
+    "thought-leadership": 6,
+    "enterprise": 4,
+    "donjon": 3,
+}
 GENERATED_SINCE = datetime(2021, 1, 1, tzinfo=UTC)
 GENERATED_SPAN = timedelta(days=3 * 365)
 SCHEDULED_FROM = datetime(2030, 1, 1, tzinfo=UTC)
@@ -109,7 +134,9 @@ def _generated_post(number: int, languages: dict[str, int], settings: Settings) 
     summary = " ".join(rng.sample(text.sentences, 2))
     return PostInput(
         title=title,
-        slug=f"{TEXTS['en'].topics[topic_index % len(TEXTS['en'].topics)]}-{number}".replace(" ", "-"),
+        slug=f"{TEXTS['en'].topics[topic_index % len(TEXTS['en'].topics)]}-{number}".replace(
+            " ", "-"
+        ),
         language=language,
         summary=summary,
         content_html=_content(rng, text, summary, settings.language_home_url.format(lang=language)),

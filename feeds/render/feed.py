@@ -6,6 +6,7 @@ No database and no Flask here: the same inputs always give the same bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from datetime import UTC, datetime
 
 from feedgen.entry import FeedEntry
@@ -59,7 +60,9 @@ def render_feed(
     links = SiteLinks(settings)
     language = spec.language or settings.default_language
     updated = max((entry_updated(p) for p in posts), default=EMPTY_FEED_UPDATED)
-    alternate = links.category(category.slug, spec.language) if category else links.home(spec.language)
+    alternate = (
+        links.category(category.slug, spec.language) if category else links.home(spec.language)
+    )
     self_url = links.feed(spec)
 
     generator = FeedGenerator()
@@ -69,8 +72,9 @@ def render_feed(
     generator.title(feed_title(settings, spec, category))
     generator.subtitle(settings.site_description)
     generator.description(settings.site_description)
-    generator.link(href=alternate, rel="alternate", type="text/html")
+    # feedgen takes the last link added as RSS's <link>: the blog page, not the feed.
     generator.link(href=self_url, rel="self", type=spec.format.media_type.split(";")[0])
+    generator.link(href=alternate, rel="alternate", type="text/html")
     generator.language(language)
     generator.author(name=settings.site_title, uri=settings.home_url)
     generator.generator(GENERATOR)
@@ -97,7 +101,7 @@ def _add_entry(entry: FeedEntry, post: Post, links: SiteLinks) -> None:
     entry.published(post.published)
     entry.updated(entry_updated(post))
     if post.summary:
-        entry.summary(post.summary)
+        entry.summary(escape(post.summary, quote=False), type="html")
     entry.content(_directed(post.content_html, post.language) or post.summary, type="html")
     for author in post.authors:
         entry.author(name=author.name, email=author.email, uri=author.uri)
@@ -129,4 +133,3 @@ class _EntryLanguage(BaseEntryExtension):
         if self.language:
             entry.set(_XML_LANG, self.language)
         return entry
-

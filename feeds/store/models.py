@@ -91,7 +91,9 @@ class Post(Base):
     content_html: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(35))
     status: Mapped[PostStatus] = mapped_column(
-        Enum(PostStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            PostStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        )
     )
     published: Mapped[datetime | None]
     updated: Mapped[datetime]
@@ -129,7 +131,8 @@ class ScopeEntry(Base):
         Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
 
-    __table_args__ = (Index("ix_scope_entries_post_id", "post_id"),)
+    # In SQLite the primary key is then the table itself, ordered: one B-tree, no rowid.
+    __table_args__ = (Index("ix_scope_entries_post_id", "post_id"), {"sqlite_with_rowid": False})
 
 
 def scope_key(category_id: int | None = None, language: str | None = None) -> str:

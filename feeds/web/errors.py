@@ -27,7 +27,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response, int]:
-        return error_response(error.code or 500, error.description or error.name)
+        response, status = error_response(error.code or 500, error.description or error.name)
+        for name, value in error.get_headers():  # keeps Allow on a 405, for example
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(StoreUnavailable)
     def store_unavailable(error: StoreUnavailable) -> tuple[Response, int]:

@@ -1,0 +1,101 @@
+"""Shared fixtures: settings on a temporary database, stores with and without the demo blog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from lxml import etree
+
+from feeds import create_app
+from feeds.demo import demo_posts, load_demo
+from feeds.settings import Settings
+from feeds.store import Store
+from feeds.store.models import PostStatus
+from feeds.store.writes import PostInput, create_post
+
+REPO = Path(__file__).resolve().parent.parent
+BASE_URL = "http://feeds.example"
+DEMO_POSTS = 400
+
+
+def make_settings(database_url: str, **changes: object) -> Settings:
+    """The repository's config.toml, on ``database_url``, served at BASE_URL."""
+    settings = Settings.load(REPO / "config.toml", environ={})
+    return settings.replace(database_url=database_url, base_url=BASE_URL, **changes)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(f"sqlite:///{tmp_path / 'feeds.db'}")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    """An empty store with its schema."""
+    store = Store(settings.database_url)
+    store.create_schema()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store) -> Flask:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings on a database holding the demo blog; shared, so tests must not write to it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    settings = make_settings(f"sqlite:///{path}")
+    store = Store(settings.database_url)
+    store.create_schema()
+    with store.session() as session:
+        load_demo(session, settings, demo_posts(settings, DEMO_POSTS))
+        session.commit()
+    store.dispose()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def demo_client(demo_settings: Settings) -> FlaskClient:
+    return create_app(demo_settings).test_client()
+
+
+def add_post(store: Store, settings: Settings, **fields: object) -> int:
+    """Write one post through the write path; returns its database id."""
+    values: dict[str, object] = {
+        "title": "A post",
+        "slug": f"post-{datetime.now(UTC).timestamp()}",
+        "language": "en",
+        "summary": "Its summary.",
+        "content_html": "<p>Its content.</p>",
+        "status": PostStatus.PUBLISHED,
+        "published": datetime(2024, 1, 1, tzinfo=UTC),
+        "categories": ["tech"],
+        "authors": ["Ada Lovelace"],
+    }
+    values.update(fields)
+    with store.session() as session:
+        post = create_post(session, PostInput(**values), languages=settings.languages)  # type: ignore[arg-type]
+        session.commit()
+        return post.id
+
+
+def parse_feed(body: bytes) -> feedparser.FeedParserDict:
+    """Parse a feed as readers do, and fail on anything that is not clean XML and a clean feed."""
+    etree.fromstring(body)  # raises on malformed XML
+    parsed = feedparser.parse(body)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    return parsed

@@ -1,0 +1,169 @@
+"""The HTTP exchange as an aggregator sees it: validators, 304s, HEAD, gzip, errors."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from flask.testing import FlaskClient
+
+from feeds import create_app
+from feeds.settings import Settings
+from feeds.store import Store
+from tests.conftest import add_post, parse_feed
+
+FEED = "/feeds/category/tech.atom"
+
+
+def test_feed_content_types(demo_client: FlaskClient) -> None:
+    assert demo_client.get("/feeds/all.atom").content_type == "application/atom+xml; charset=utf-8"
+    assert demo_client.get("/feeds/all.rss").content_type == "application/rss+xml; charset=utf-8"
+
+
+def test_feed_has_validators_and_cache_headers(
+    demo_client: FlaskClient, demo_settings: Settings
+) -> None:
+    response = demo_client.get(FEED)
+    assert response.status_code == 200
+    assert response.headers["ETag"].startswith('"')
+    assert response.last_modified is not None
+    assert response.cache_control.public
+    assert response.cache_control.max_age == demo_settings.cache_max_age
+    assert "Accept-Encoding" in response.vary
+
+
+def test_cache_max_age_comes_from_config(store: Store, settings: Settings) -> None:
+    client = create_app(settings.replace(cache_max_age=42)).test_client()
+    assert client.get("/feeds/all.rss").cache_control.max_age == 42
+
+
+def test_aggregator_polls_with_if_none_match_and_gets_304(demo_client: FlaskClient) -> None:
+    first = demo_client.get(FEED)
+    again = demo_client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.cache_control.max_age == first.cache_control.max_age
+
+
+def test_aggregator_polls_with_if_modified_since_and_gets_304(demo_client: FlaskClient) -> None:
+    first = demo_client.get(FEED)
+    again = demo_client.get(FEED, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert again.status_code == 304
+    assert again.data == b""
+
+
+def test_if_none_match_wins_over_if_modified_since(demo_client: FlaskClient) -> None:
+    first = demo_client.get(FEED)
+    stale_tag_fresh_date = {
+        "If-None-Match": '"an-old-etag"',
+        "If-Modified-Since": first.headers["Last-Modified"],
+    }
+    response = demo_client.get(FEED, headers=stale_tag_fresh_date)
+    assert response.status_code == 200
+    assert response.data == first.data
+
+
+def test_older_if_modified_since_gets_the_feed(demo_client: FlaskClient) -> None:
+    response = demo_client.get(FEED, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+    assert response.status_code == 200
+    parse_feed(response.data)
+
+
+def test_new_post_changes_the_validators(
+    client: FlaskClient, store: Store, settings: Settings
+) -> None:
+    add_post(store, settings, slug="first")
+    first = client.get("/feeds/all.atom")
+    add_post(store, settings, slug="second", published=first.last_modified.replace(year=2025))
+    after = client.get("/feeds/all.atom", headers={"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != first.headers["ETag"]
+    assert after.last_modified > first.last_modified
+    assert len(parse_feed(after.data).entries) == 2
+
+
+def test_head_has_the_headers_of_get_and_no_body(demo_client: FlaskClient) -> None:
+    get = demo_client.get(FEED)
+    head = demo_client.head(FEED)
+    assert head.status_code == 200
+    assert head.data == b""
+    for name in ("ETag", "Last-Modified", "Content-Type", "Content-Length", "Cache-Control"):
+        assert head.headers[name] == get.headers[name], name
+
+
+def test_gzip_is_sent_to_clients_that_accept_it(demo_client: FlaskClient) -> None:
+    plain = demo_client.get(FEED)
+    zipped = demo_client.get(FEED, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.vary
+    assert gzip.decompress(zipped.data) == plain.data
+    assert len(zipped.data) < len(plain.data) / 3
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+
+
+def test_gzip_refused_with_q_zero_gets_identity(demo_client: FlaskClient) -> None:
+    response = demo_client.get(FEED, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in response.headers
+    parse_feed(response.data)
+
+
+def test_gzip_etag_revalidates_to_304(demo_client: FlaskClient) -> None:
+    headers = {"Accept-Encoding": "gzip"}
+    first = demo_client.get(FEED, headers=headers)
+    again = demo_client.get(FEED, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert "Content-Encoding" not in again.headers
+    identity_with_gzip_tag = demo_client.get(FEED, headers={"If-None-Match": first.headers["ETag"]})
+    assert identity_with_gzip_tag.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/feeds/category/no-such-category.atom", "unknown category 'no-such-category'"),
+        ("/xx/feeds/all.atom", "unknown language 'xx'"),
+        ("/feeds/all.json", "unknown feed format 'json'"),
+        ("/fr/feeds/category/tech.xml", "unknown feed format 'xml'"),
+        ("/xx/feeds/category/no-such-category.rss", "unknown language 'xx'"),
+        ("/fr/feeds/category/no-such-category.rss", "unknown category 'no-such-category'"),
+    ],
+)
+def test_unknown_feed_parts_get_404_with_a_json_message(
+    demo_client: FlaskClient, path: str, message: str
+) -> None:
+    response = demo_client.get(path)
+    assert response.status_code == 404
+    assert response.is_json
+    assert response.get_json()["error"].startswith(message)
+
+
+def test_unknown_path_and_method_get_json_errors(demo_client: FlaskClient) -> None:
+    missing = demo_client.get("/nothing/here")
+    assert missing.status_code == 404 and missing.is_json
+    post = demo_client.post("/feeds/all.atom")
+    assert post.status_code == 405 and post.is_json
+    assert "GET" in post.headers["Allow"]
+
+
+def test_feed_index_lists_every_feed(demo_client: FlaskClient, demo_settings: Settings) -> None:
+    index = demo_client.get("/feeds.json").get_json()
+    feeds = index["feeds"]
+    assert len({feed["url"] for feed in feeds}) == len(feeds)
+    by_url = {feed["url"]: feed for feed in feeds}
+    tech_fr = by_url[f"{demo_settings.base_url}/fr/feeds/category/tech.rss"]
+    assert tech_fr == {
+        "url": f"{demo_settings.base_url}/fr/feeds/category/tech.rss",
+        "title": "Ledger Blog – Tech (Français)",
+        "scope": "category+language",
+        "category": "tech",
+        "language": "fr",
+        "format": "rss",
+        "content_type": "application/rss+xml; charset=utf-8",
+    }
+    assert {feed["scope"] for feed in feeds} == {"site", "language", "category", "category+language"}
+    for feed in feeds:
+        response = demo_client.get(feed["url"].removeprefix(demo_settings.base_url))
+        assert response.status_code == 200
+        assert parse_feed(response.data).feed.title == feed["title"]

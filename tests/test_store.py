@@ -1,0 +1,207 @@
+"""The post store: entry ids, time zones, the write path's checks, and the query plans."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event, select
+from sqlalchemy.orm import selectinload
+
+from feeds.settings import Settings
+from feeds.store import Store
+from feeds.store.models import Category, Post, ScopeEntry, post_categories
+from feeds.store.writes import InvalidPost, PostInput, update_post
+from tests.conftest import add_post, parse_feed
+
+
+def load_post(store: Store, post_id: int) -> Post:
+    with store.session() as session:
+        return session.scalars(
+            select(Post)
+            .where(Post.id == post_id)
+            .options(selectinload(Post.categories), selectinload(Post.authors))
+        ).one()
+
+
+def edit(store: Store, settings: Settings, post_id: int, **changes: object) -> bool:
+    with store.session() as session:
+        post = session.scalars(
+            select(Post)
+            .where(Post.id == post_id)
+            .options(selectinload(Post.categories), selectinload(Post.authors))
+        ).one()
+        data = PostInput(
+            title=post.title, slug=post.slug, language=post.language, summary=post.summary,
+            content_html=post.content_html, status=post.status, published=post.published,
+            categories=[c.slug for c in post.categories], authors=[a.name for a in post.authors],
+        )
+        for name, value in changes.items():
+            setattr(data, name, value)
+        changed = update_post(session, post, data, languages=settings.languages)
+        session.commit()
+        return changed
+
+
+def test_entry_id_survives_title_and_slug_edits(
+    client: FlaskClient, store: Store, settings: Settings
+) -> None:
+    post_id = add_post(store, settings, title="Old title", slug="old-slug")
+    before = parse_feed(client.get("/feeds/all.atom").data).entries[0]
+    assert edit(store, settings, post_id, title="New title", slug="new-slug")
+    after = parse_feed(client.get("/feeds/all.atom").data).entries[0]
+    assert after.title == "New title"
+    assert after.link.endswith("/new-slug")
+    assert after.id == before.id
+    rss_guid = parse_feed(client.get("/feeds/all.rss").data).entries[0].id
+    assert rss_guid == before.id
+
+
+def test_entry_id_cannot_be_changed(store: Store, settings: Settings) -> None:
+    post_id = add_post(store, settings)
+    with pytest.raises(InvalidPost, match="entry_id"):
+        edit(store, settings, post_id, entry_id="urn:uuid:00000000-0000-0000-0000-000000000000")
+    post = load_post(store, post_id)
+    with pytest.raises(ValueError, match="never changes"):
+        post.entry_id = "tag:example.com,2024:other"
+
+
+def test_updated_moves_only_on_a_real_change(store: Store, settings: Settings) -> None:
+    post_id = add_post(store, settings)
+    first = load_post(store, post_id).updated
+    assert not edit(store, settings, post_id)
+    assert load_post(store, post_id).updated == first
+    assert edit(store, settings, post_id, summary="A better summary.")
+    assert load_post(store, post_id).updated > first
+
+
+def test_datetimes_are_stored_in_utc_and_come_back_aware(store: Store, settings: Settings) -> None:
+    paris_summer = timezone(timedelta(hours=2))
+    post_id = add_post(store, settings, published=datetime(2024, 6, 1, 12, 0, tzinfo=paris_summer))
+    post = load_post(store, post_id)
+    assert post.published == datetime(2024, 6, 1, 10, 0, tzinfo=UTC)
+    assert post.published.tzinfo is UTC
+    with store.engine.connect() as connection:
+        raw = connection.exec_driver_sql("SELECT published FROM posts").scalar_one()
+    assert str(raw).startswith("2024-06-01 10:00:00")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "   "),
+        ("slug", "has space"),
+        ("slug", ""),
+        ("language", "xx"),
+        ("published", datetime(2024, 1, 1)),
+        ("categories", ["bad/slug"]),
+        ("authors", [" "]),
+    ],
+)
+def test_invalid_posts_are_refused_and_nothing_is_written(
+    store: Store, settings: Settings, field: str, value: object
+) -> None:
+    with pytest.raises(InvalidPost) as raised:
+        add_post(store, settings, **{field: value})
+    assert raised.value.field == field
+    with store.session() as session:
+        assert session.scalars(select(Post)).all() == []
+
+
+def test_categories_are_created_on_first_use(store: Store, settings: Settings) -> None:
+    add_post(store, settings, categories=["brand-new"])
+    with store.session() as session:
+        assert session.scalars(select(Category.slug)).all() == ["brand-new"]
+
+
+def test_drafts_have_no_scope_entries_until_published(store: Store, settings: Settings) -> None:
+    post_id = add_post(store, settings, status="draft")
+    with store.session() as session:
+        assert session.scalars(select(ScopeEntry)).all() == []
+    edit(store, settings, post_id, status="published")
+    with store.session() as session:
+        scopes = set(session.scalars(select(ScopeEntry.scope)))
+    tech = next(c for c in load_post(store, post_id).categories)
+    assert scopes == {"site", "lang:en", f"cat:{tech.id}", f"cat:{tech.id}/lang:en"}
+
+
+# --- query plans: the latest-N query must walk an index, never sort a scope -------------
+
+
+def explain(client: FlaskClient, path: str) -> list[str]:
+    """EXPLAIN QUERY PLAN of the scope query a feed request really runs."""
+    store: Store = client.application.extensions["feeds.store"]
+    captured: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        if "scope_entries" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    assert len(captured) == 1, captured
+    statement, parameters = captured[0]
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    return [row[-1] for row in rows]
+
+
+def assert_index_range_scan(plan: list[str]) -> None:
+    assert not any("TEMP B-TREE" in step for step in plan), plan
+    range_scan = re.compile(
+        r"SEARCH scope_entries USING (PRIMARY KEY|(COVERING )?INDEX \S+) \(scope=\? AND published<\?\)"
+    )
+    assert any(range_scan.match(step) for step in plan), plan
+
+
+@pytest.fixture
+def busy_store(store: Store, settings: Settings) -> Store:
+    """A store with enough posts for the planner's choices to matter."""
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    for number in range(60):
+        add_post(
+            store, settings, slug=f"post-{number}", published=base + timedelta(hours=number),
+            language=["en", "fr", "ar"][number % 3],
+            categories=[["tech"], ["tech", "donjon"], ["enterprise"]][number % 3],
+        )
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    return store
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feeds/all.atom",
+        "/fr/feeds/all.atom",
+        "/feeds/category/tech.rss",
+        "/fr/feeds/category/tech.rss",
+    ],
+)
+def test_latest_posts_query_is_an_index_range_scan(
+    busy_store: Store, client: FlaskClient, path: str
+) -> None:
+    assert busy_store
+    assert_index_range_scan(explain(client, path))
+
+
+def test_plan_check_catches_a_sort_of_the_whole_category(busy_store: Store) -> None:
+    """The usual JOIN … ORDER BY posts.published sorts the category: the check must see it."""
+    naive = (
+        select(Post)
+        .join(post_categories, post_categories.c.post_id == Post.id)
+        .where(post_categories.c.category_id == 1)
+        .order_by(Post.published.desc())
+        .limit(50)
+    )
+    compiled = naive.compile(busy_store.engine)
+    with busy_store.engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values())
+        ).all()
+    assert any("TEMP B-TREE" in row[-1] for row in plan)
