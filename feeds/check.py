@@ -31,7 +31,9 @@ def feed_problems(spec: FeedSpec, body: bytes) -> list[str]:
         problems.append("an entry has no id")
     if len(set(ids)) != len(ids):
         problems.append("two entries share an id")
-    date_keys = ["published_parsed"] + (["updated_parsed"] if spec.format is FeedFormat.ATOM else [])
+    date_keys = ["published_parsed"] + (
+        ["updated_parsed"] if spec.format is FeedFormat.ATOM else []
+    )
     for entry in parsed.entries:
         if not all(entry.get(key) for key in date_keys):
             problems.append(f"entry {entry.get('id')} lacks a date")

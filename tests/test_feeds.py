@@ -54,7 +54,9 @@ def test_language_feed_lists_only_that_language(demo_client: FlaskClient, fmt: s
         assert entry.link.startswith("https://www.ledger.com/ja/blog/")
     body = demo_client.get(f"/ja/feeds/all.{fmt}").data
     if fmt == "atom":
-        languages = etree.fromstring(body).xpath("//a:entry/@xml:lang", namespaces={"a": ATOM[1:-1]})
+        languages = etree.fromstring(body).xpath(
+            "//a:entry/@xml:lang", namespaces={"a": ATOM[1:-1]}
+        )
     else:
         languages = etree.fromstring(body).xpath(
             "//item/dc:language/text()", namespaces={"dc": "http://purl.org/dc/elements/1.1/"}
@@ -128,16 +130,22 @@ def test_feed_updated_is_the_newest_entry_update_not_now(
     body = demo_client.get(f"/feeds/category/tech.{fmt}").data
     parsed = parse_feed(body)
     root = etree.fromstring(body)
-    text = root.findtext(f"{ATOM}updated") if fmt == "atom" else root.findtext("channel/lastBuildDate")
+    text = (
+        root.findtext(f"{ATOM}updated") if fmt == "atom" else root.findtext("channel/lastBuildDate")
+    )
     feed_updated = date_parser.parse(text)
-    newest = max(date_parser.parse(e.updated if fmt == "atom" else e.published) for e in parsed.entries)
+    newest = max(
+        date_parser.parse(e.updated if fmt == "atom" else e.published) for e in parsed.entries
+    )
     assert feed_updated == newest
     assert feed_updated < datetime.now(UTC) - timedelta(days=365)
 
 
 def test_dates_carry_a_time_zone(demo_client: FlaskClient) -> None:
     root = etree.fromstring(demo_client.get("/feeds/all.atom").data)
-    for text in root.xpath("//a:updated/text() | //a:published/text()", namespaces={"a": ATOM[1:-1]}):
+    for text in root.xpath(
+        "//a:updated/text() | //a:published/text()", namespaces={"a": ATOM[1:-1]}
+    ):
         assert date_parser.isoparse(text).utcoffset() == timedelta(0)
 
 
@@ -188,8 +196,13 @@ def test_unicode_titles_and_content_survive_the_round_trip(
 ) -> None:
     for language, title in UNICODE_TITLES.items():
         add_post(
-            store, settings, title=title, slug=f"unicode-{language}", language=language,
-            summary=f"{title} — ملخص 摘要", content_html=f"<p>{title.replace('&', '&amp;').replace('<never>', '')}</p>",
+            store,
+            settings,
+            title=title,
+            slug=f"unicode-{language}",
+            language=language,
+            summary=f"{title} — ملخص 摘要",
+            content_html=f"<p>{title.replace('&', '&amp;').replace('<never>', '')}</p>",
         )
     parsed = parse_feed(client.get(f"/feeds/all.{fmt}").data)
     assert {e.title for e in parsed.entries} == set(UNICODE_TITLES.values())
@@ -213,7 +226,8 @@ def test_unsafe_html_is_removed_from_content(
     client: FlaskClient, store: Store, settings: Settings
 ) -> None:
     add_post(
-        store, settings,
+        store,
+        settings,
         content_html='<p onclick="steal()">Hi<script>alert(1)</script>'
         '<a href="javascript:alert(2)">x</a></p>',
     )

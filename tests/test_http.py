@@ -162,7 +162,12 @@ def test_feed_index_lists_every_feed(demo_client: FlaskClient, demo_settings: Se
         "format": "rss",
         "content_type": "application/rss+xml; charset=utf-8",
     }
-    assert {feed["scope"] for feed in feeds} == {"site", "language", "category", "category+language"}
+    assert {feed["scope"] for feed in feeds} == {
+        "site",
+        "language",
+        "category",
+        "category+language",
+    }
     for feed in feeds:
         response = demo_client.get(feed["url"].removeprefix(demo_settings.base_url))
         assert response.status_code == 200

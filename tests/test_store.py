@@ -34,9 +34,15 @@ def edit(store: Store, settings: Settings, post_id: int, **changes: object) -> b
             .options(selectinload(Post.categories), selectinload(Post.authors))
         ).one()
         data = PostInput(
-            title=post.title, slug=post.slug, language=post.language, summary=post.summary,
-            content_html=post.content_html, status=post.status, published=post.published,
-            categories=[c.slug for c in post.categories], authors=[a.name for a in post.authors],
+            title=post.title,
+            slug=post.slug,
+            language=post.language,
+            summary=post.summary,
+            content_html=post.content_html,
+            status=post.status,
+            published=post.published,
+            categories=[c.slug for c in post.categories],
+            authors=[a.name for a in post.authors],
         )
         for name, value in changes.items():
             setattr(data, name, value)
@@ -135,7 +141,7 @@ def explain(client: FlaskClient, path: str) -> list[str]:
     store: Store = client.application.extensions["feeds.store"]
     captured: list[tuple[str, object]] = []
 
-    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
         if "scope_entries" in statement:
             captured.append((statement, parameters))
 
@@ -154,7 +160,8 @@ def explain(client: FlaskClient, path: str) -> list[str]:
 def assert_index_range_scan(plan: list[str]) -> None:
     assert not any("TEMP B-TREE" in step for step in plan), plan
     range_scan = re.compile(
-        r"SEARCH scope_entries USING (PRIMARY KEY|(COVERING )?INDEX \S+) \(scope=\? AND published<\?\)"
+        r"SEARCH scope_entries USING (PRIMARY KEY|(COVERING )?INDEX \S+)"
+        r" \(scope=\? AND published<\?\)"
     )
     assert any(range_scan.match(step) for step in plan), plan
 
@@ -165,7 +172,10 @@ def busy_store(store: Store, settings: Settings) -> Store:
     base = datetime(2024, 1, 1, tzinfo=UTC)
     for number in range(60):
         add_post(
-            store, settings, slug=f"post-{number}", published=base + timedelta(hours=number),
+            store,
+            settings,
+            slug=f"post-{number}",
+            published=base + timedelta(hours=number),
             language=["en", "fr", "ar"][number % 3],
             categories=[["tech"], ["tech", "donjon"], ["enterprise"]][number % 3],
         )

@@ -6,8 +6,8 @@ No database and no Flask here: the same inputs always give the same bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from datetime import UTC, datetime
+from html import escape
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
