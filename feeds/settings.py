@@ -57,10 +57,12 @@ class Settings:
             raise ConfigError("items_per_feed: must be at least 1")
         if self.cache_max_age < 0:
             raise ConfigError("cache_max_age: must not be negative")
-        if "{slug}" not in self.post_url:
-            raise ConfigError("post_url: must contain {slug}")
-        if "{slug}" not in self.category_url:
-            raise ConfigError("category_url: must contain {slug}")
+        for name in ("post_url", "category_url"):
+            template = getattr(self, name)
+            if "{slug}" not in template:
+                raise ConfigError(f"{name}: must contain {{slug}}")
+            _require_absolute_url(name, _fill(name, template, home=self.home_url))
+        _require_absolute_url("language_home_url", _fill("language_home_url", self.language_home_url))
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         object.__setattr__(self, "languages", dict(self.languages))
 
@@ -139,6 +141,13 @@ def _check_type(name: str, setting: dataclasses.Field[Any], value: Any) -> None:
         raise ConfigError(f"{name}: expected {setting.type}, got {type(value).__name__}")
     if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(f"{name}: every value must be a string")
+
+
+def _fill(name: str, template: str, home: str = "https://example.com") -> str:
+    try:
+        return template.format(home=home, slug="slug", lang="en")
+    except (KeyError, IndexError, ValueError) as error:
+        raise ConfigError(f"{name}: bad placeholder in {template!r}: {error}") from None
 
 
 def _require_absolute_url(name: str, url: str) -> None:

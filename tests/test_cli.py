@@ -1,0 +1,137 @@
+"""The feeds command: what it does, and the clear messages it gives when it cannot."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from feeds.check import feed_problems
+from feeds.cli import main
+from feeds.spec import FeedFormat, FeedSpec
+from feeds.store import Store
+from feeds.store.models import Post
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "FEEDS_CONFIG": str(REPO / "config.toml"),
+        "FEEDS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+    }
+
+
+def run(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), env=env, prog_name="feeds")
+    return result.exit_code, result.output
+
+
+def post_count(env: dict[str, str]) -> int:
+    store = Store(env["FEEDS_DATABASE_URL"])
+    with store.session() as session:
+        return session.scalar(select(func.count()).select_from(Post)) or 0
+
+
+def test_init_creates_the_schema(env: dict[str, str]) -> None:
+    code, output = run(env, "init")
+    assert code == 0, output
+    assert "schema ready" in output
+    assert Store(env["FEEDS_DATABASE_URL"]).has_schema()
+
+
+def test_demo_twice_does_not_duplicate_posts(env: dict[str, str]) -> None:
+    code, output = run(env, "demo", "--posts", "60")
+    assert code == 0, output
+    assert "70 created" in output
+    assert post_count(env) == 70
+    code, output = run(env, "demo", "--posts", "60")
+    assert "0 created, 70 already there" in output
+    code, output = run(env, "demo", "--posts", "80")
+    assert "20 created, 70 already there" in output
+    assert post_count(env) == 90
+
+
+def test_check_passes_on_the_demo(env: dict[str, str]) -> None:
+    run(env, "demo", "--posts", "50")
+    code, output = run(env, "check")
+    assert code == 0, output
+    assert "checked 192 feeds: 192 fine, 0 with problems" in output
+
+
+def test_check_reports_problems_in_a_feed() -> None:
+    spec = FeedSpec(FeedFormat.RSS)
+    broken = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        b"<link>/relative</link><description>d</description>"
+        b"<item><title>a</title><guid>same</guid></item>"
+        b"<item><title>b</title><guid>same</guid></item></channel></rss>"
+    )
+    problems = feed_problems(spec, broken)
+    assert "link is not absolute: '/relative'" in problems
+    assert "two entries share an id" in problems
+    assert "the feed does not say its language" in problems
+    assert feed_problems(spec, b"<rss><channel>")[0].startswith("not well-formed XML")
+
+
+def test_serve_refuses_a_database_without_schema(env: dict[str, str]) -> None:
+    code, output = run(env, "serve")
+    assert code == 1
+    assert "run `feeds init` first" in output
+
+
+def test_bad_config_file_gives_a_message_not_a_traceback(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("items_per_feed = 'lots'\n", encoding="utf-8")
+    code, output = run(env, "--config", str(bad), "init")
+    assert code == 1
+    assert output.strip() == "Error: items_per_feed: expected int, got str"
+
+
+def test_missing_config_file_gives_a_message(env: dict[str, str], tmp_path: Path) -> None:
+    code, output = run(env, "--config", str(tmp_path / "none.toml"), "check")
+    assert code == 1
+    assert "does not exist" in output
+
+
+def test_unreachable_database_gives_a_message(env: dict[str, str], tmp_path: Path) -> None:
+    env["FEEDS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'no-such-dir' / 'feeds.db'}"
+    code, output = run(env, "init")
+    assert code == 1
+    assert "cannot reach the database" in output
+    assert "unable to open database file" in output
+
+
+def test_unusable_database_url_gives_a_message(env: dict[str, str]) -> None:
+    env["FEEDS_DATABASE_URL"] = "nosuchdb://somewhere/feeds"
+    code, output = run(env, "init")
+    assert code == 1
+    assert "cannot use database URL" in output
+
+
+def test_unknown_option_exits_non_zero(env: dict[str, str]) -> None:
+    code, output = run(env, "demo", "--colour")
+    assert code == 2
+    assert "No such option '--colour'" in output
+
+
+def test_the_installed_command_runs(env: dict[str, str]) -> None:
+    """`python -m feeds` and the console script behave the same: a message and exit 1."""
+    result = subprocess.run(
+        [sys.executable, "-m", "feeds", "--config", "/nonexistent.toml", "init"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "config file /nonexistent.toml does not exist" in result.stderr

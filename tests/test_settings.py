@@ -1,0 +1,68 @@
+"""Settings: config.toml, FEEDS_* overrides, and clear errors for bad configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feeds.settings import ConfigError, Settings
+from tests.conftest import REPO
+
+
+def test_repository_config_loads_with_eleven_languages() -> None:
+    settings = Settings.load(REPO / "config.toml", environ={})
+    assert settings.site_title == "Ledger Blog"
+    assert len(settings.languages) == 11
+    assert settings.languages["ar"] == "العربية"
+    assert settings.database_url.startswith("sqlite:///")
+
+
+def test_environment_overrides_every_kind_of_key() -> None:
+    environ = {
+        "FEEDS_DATABASE_URL": "sqlite:////tmp/other.db",
+        "FEEDS_BASE_URL": "https://feeds.example.org/",
+        "FEEDS_ITEMS_PER_FEED": "20",
+        "FEEDS_LANGUAGES": '{en = "English", fr = "Français"}',
+    }
+    settings = Settings.load(REPO / "config.toml", environ=environ)
+    assert settings.database_url == "sqlite:////tmp/other.db"
+    assert settings.base_url == "https://feeds.example.org"
+    assert settings.items_per_feed == 20
+    assert settings.languages == {"en": "English", "fr": "Français"}
+
+
+def test_config_file_is_chosen_by_feeds_config(tmp_path: Path) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text('site_title = "Elsewhere"\n', encoding="utf-8")
+    assert Settings.load(environ={"FEEDS_CONFIG": str(config)}).site_title == "Elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        ("site_title = ", {}, "is not valid TOML"),
+        ("colour = 'blue'", {}, "unknown key 'colour'"),
+        ("items_per_feed = 'many'", {}, "items_per_feed: expected int"),
+        ("items_per_feed = 0", {}, "items_per_feed: must be at least 1"),
+        ("base_url = '/relative'", {}, "base_url: '/relative' is not an absolute"),
+        ("default_language = 'xx'", {}, "default_language: 'xx' is not one of"),
+        ("post_url = '/blog/{slug}'", {}, "post_url: '/blog/slug' is not an absolute"),
+        ("category_url = '{home}/{nope}'", {}, "category_url: must contain {slug}"),
+        ("post_url = '{home}/{nope}/{slug}'", {}, "post_url: bad placeholder"),
+        ("", {"FEEDS_ITEMS_PER_FEED": "lots"}, "FEEDS_ITEMS_PER_FEED: 'lots' is not a valid"),
+        ("", {"FEEDS_CACHE_MAX_AGE": "true"}, "cache_max_age: expected int"),
+    ],
+)
+def test_bad_configuration_is_refused_with_a_clear_message(
+    tmp_path: Path, text: str, environ: dict[str, str], message: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        Settings.load(config, environ=environ)
+
+
+def test_missing_config_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        Settings.load(tmp_path / "nope.toml", environ={})
