@@ -62,7 +62,9 @@ class Settings:
             if "{slug}" not in template:
                 raise ConfigError(f"{name}: must contain {{slug}}")
             _require_absolute_url(name, _fill(name, template, home=self.home_url))
-        _require_absolute_url("language_home_url", _fill("language_home_url", self.language_home_url))
+        _require_absolute_url(
+            "language_home_url", _fill("language_home_url", self.language_home_url)
+        )
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         object.__setattr__(self, "languages", dict(self.languages))
 

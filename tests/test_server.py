@@ -46,7 +46,9 @@ def server(demo_settings: Settings) -> Iterator[tuple[str, int]]:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "") from None
+                raise RuntimeError(
+                    process.stderr.read().decode() if process.stderr else ""
+                ) from None
             time.sleep(0.1)
     yield "127.0.0.1", port
     process.terminate()
