@@ -43,21 +43,19 @@ class PostStatus(StrEnum):
     PUBLISHED = "published"
 
 
-post_categories = Table(
-    "post_categories",
-    Base.metadata,
-    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
-    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_post_categories_category_id", "category_id"),
-)
+def _post_link_table(name: str, column: str, target: str) -> Table:
+    """A many-to-many table from posts to ``target``, indexed both ways."""
+    return Table(
+        name,
+        Base.metadata,
+        Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+        Column(column, ForeignKey(target, ondelete="CASCADE"), primary_key=True),
+        Index(f"ix_{name}_{column}", column),
+    )
 
-post_authors = Table(
-    "post_authors",
-    Base.metadata,
-    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
-    Column("author_id", ForeignKey("authors.id", ondelete="CASCADE"), primary_key=True),
-    Index("ix_post_authors_author_id", "author_id"),
-)
+
+post_categories = _post_link_table("post_categories", "category_id", "categories.id")
+post_authors = _post_link_table("post_authors", "author_id", "authors.id")
 
 
 class Category(Base):
