@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 CONFIG_ENV = "FEEDS_CONFIG"
 ENV_PREFIX = "FEEDS_"
 DEFAULT_CONFIG_FILE = "config.toml"
+SECRET_KEY = "admin_token"
 
 
 class ConfigError(Exception):
@@ -42,6 +43,12 @@ class Settings:
     items_per_feed: int = 50
     cache_max_age: int = 300
     database_url: str = "sqlite:///feeds.db"
+    max_request_bytes: int = 1_048_576
+    deleted_entries_days: int = 30
+    wordpress_redirects: bool = True
+    wordpress_prefix: str = ""
+    # A secret: only from FEEDS_ADMIN_TOKEN or the file FEEDS_ADMIN_TOKEN_FILE names.
+    admin_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         for name in ("base_url", "home_url"):
@@ -55,8 +62,17 @@ class Settings:
             )
         if self.items_per_feed < 1:
             raise ConfigError("items_per_feed: must be at least 1")
-        if self.cache_max_age < 0:
-            raise ConfigError("cache_max_age: must not be negative")
+        for name in ("cache_max_age", "deleted_entries_days"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}: must not be negative")
+        if self.max_request_bytes < 1024:
+            raise ConfigError("max_request_bytes: must be at least 1024")
+        if self.wordpress_prefix and not (
+            self.wordpress_prefix.startswith("/") and not self.wordpress_prefix.endswith("/")
+        ):
+            raise ConfigError(
+                "wordpress_prefix: must start with / and not end with / (or be empty)"
+            )
         for name in ("post_url", "category_url"):
             template = getattr(self, name)
             if "{slug}" not in template:
@@ -82,7 +98,13 @@ class Settings:
             values = _read_toml(Path(DEFAULT_CONFIG_FILE))
         else:
             values = {}
+        if SECRET_KEY in values:
+            raise ConfigError(
+                f"{SECRET_KEY}: a secret does not belong in the config file; set "
+                f"{ENV_PREFIX}ADMIN_TOKEN or {ENV_PREFIX}ADMIN_TOKEN_FILE in the environment"
+            )
         values.update(_environment_overrides(environ))
+        values.update(_secret_from_environment(environ))
         return cls.from_mapping(values)
 
     @classmethod
@@ -113,11 +135,25 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} cannot be read: {error.strerror}") from None
 
 
+def _secret_from_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The admin token, from FEEDS_ADMIN_TOKEN or the file FEEDS_ADMIN_TOKEN_FILE names."""
+    variable = ENV_PREFIX + SECRET_KEY.upper()
+    if environ.get(variable):
+        return {SECRET_KEY: environ[variable].strip()}
+    path = environ.get(variable + "_FILE")
+    if not path:
+        return {}
+    try:
+        return {SECRET_KEY: Path(path).read_text(encoding="utf-8").strip()}
+    except OSError as error:
+        raise ConfigError(f"{variable}_FILE: cannot read {path}: {error.strerror}") from None
+
+
 def _environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     for setting in fields(Settings):
         variable = ENV_PREFIX + setting.name.upper()
-        if variable not in environ:
+        if setting.name == SECRET_KEY or variable not in environ:
             continue
         raw = environ[variable]
         if setting.type == "str":
@@ -130,16 +166,17 @@ def _environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return overrides
 
 
-_EXPECTED_TYPES: dict[str, type | tuple[type, ...]] = {
+_EXPECTED_TYPES: dict[str, type] = {
     "str": str,
     "int": int,
+    "bool": bool,
     "Mapping[str, str]": dict,
 }
 
 
 def _check_type(name: str, setting: dataclasses.Field[Any], value: Any) -> None:
     expected = _EXPECTED_TYPES[str(setting.type)]
-    if isinstance(value, bool) or not isinstance(value, expected):
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
         raise ConfigError(f"{name}: expected {setting.type}, got {type(value).__name__}")
     if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(f"{name}: every value must be a string")

@@ -17,7 +17,7 @@ from feeds.demo import demo_posts, load_demo
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostStatus
-from feeds.store.writes import PostInput, create_post
+from feeds.store.writes import AuthorInput, PostInput, TermInput, create_post
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_URL = "http://feeds.example"
@@ -87,8 +87,10 @@ def add_post(store: Store, settings: Settings, **fields: object) -> int:
         "authors": ["Ada Lovelace"],
     }
     values.update(fields)
+    values["categories"] = [TermInput(slug) for slug in values["categories"]]  # type: ignore[attr-defined]
+    values["authors"] = [AuthorInput(name) for name in values["authors"]]  # type: ignore[attr-defined]
     with store.session() as session:
-        post = create_post(session, PostInput(**values), languages=settings.languages)  # type: ignore[arg-type]
+        post = create_post(session, settings, PostInput(**values))  # type: ignore[arg-type]
         session.commit()
         return post.id
 

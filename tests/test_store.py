@@ -8,31 +8,29 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
-from sqlalchemy.orm import selectinload
 
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import Category, Post, ScopeEntry, post_categories
-from feeds.store.writes import InvalidPost, PostInput, update_post
+from feeds.store.writes import (
+    AuthorInput,
+    InvalidInput,
+    PostInput,
+    TermInput,
+    post_query,
+    update_post,
+)
 from tests.conftest import add_post, parse_feed
 
 
 def load_post(store: Store, post_id: int) -> Post:
     with store.session() as session:
-        return session.scalars(
-            select(Post)
-            .where(Post.id == post_id)
-            .options(selectinload(Post.categories), selectinload(Post.authors))
-        ).one()
+        return session.scalars(post_query().where(Post.id == post_id)).one()
 
 
 def edit(store: Store, settings: Settings, post_id: int, **changes: object) -> bool:
     with store.session() as session:
-        post = session.scalars(
-            select(Post)
-            .where(Post.id == post_id)
-            .options(selectinload(Post.categories), selectinload(Post.authors))
-        ).one()
+        post = session.scalars(post_query().where(Post.id == post_id)).one()
         data = PostInput(
             title=post.title,
             slug=post.slug,
@@ -41,12 +39,12 @@ def edit(store: Store, settings: Settings, post_id: int, **changes: object) -> b
             content_html=post.content_html,
             status=post.status,
             published=post.published,
-            categories=[c.slug for c in post.categories],
-            authors=[a.name for a in post.authors],
+            categories=[TermInput(c.slug) for c in post.categories],
+            authors=[AuthorInput(a.name) for a in post.authors],
         )
         for name, value in changes.items():
             setattr(data, name, value)
-        changed = update_post(session, post, data, languages=settings.languages)
+        changed = update_post(session, settings, post, data)
         session.commit()
         return changed
 
@@ -67,7 +65,7 @@ def test_entry_id_survives_title_and_slug_edits(
 
 def test_entry_id_cannot_be_changed(store: Store, settings: Settings) -> None:
     post_id = add_post(store, settings)
-    with pytest.raises(InvalidPost, match="entry_id"):
+    with pytest.raises(InvalidInput, match="entry_id"):
         edit(store, settings, post_id, entry_id="urn:uuid:00000000-0000-0000-0000-000000000000")
     post = load_post(store, post_id)
     with pytest.raises(ValueError, match="never changes"):
@@ -109,7 +107,7 @@ def test_datetimes_are_stored_in_utc_and_come_back_aware(store: Store, settings:
 def test_invalid_posts_are_refused_and_nothing_is_written(
     store: Store, settings: Settings, field: str, value: object
 ) -> None:
-    with pytest.raises(InvalidPost) as raised:
+    with pytest.raises(InvalidInput) as raised:
         add_post(store, settings, **{field: value})
     assert raised.value.field == field
     with store.session() as session:

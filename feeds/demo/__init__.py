@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from feeds.demo.texts import TEXTS, LanguageText
 from feeds.settings import Settings
 from feeds.store.models import PostStatus
-from feeds.store.writes import PostInput, create_post, ensure_category, find_post
+from feeds.store.writes import (
+    AuthorInput,
+    PostInput,
+    TermInput,
+    create_post,
+    ensure_category,
+    find_post,
+)
 
 SEED_LANGUAGE = "en"
 AUTHORS = (
@@ -93,7 +100,7 @@ def load_demo(session: Session, settings: Settings, posts: Iterable[PostInput]) 
         if find_post(session, post.language, post.slug) is not None:
             result.unchanged += 1
             continue
-        create_post(session, post, languages=settings.languages)
+        create_post(session, settings, post)
         result.created += 1
     return result
 
@@ -111,8 +118,8 @@ def _seed_post(post: dict[str, Any], number: int, settings: Settings) -> PostInp
         published=date_parser.parse(post["date"], dayfirst=False).replace(
             hour=9, minute=number % 60, tzinfo=UTC
         ),
-        categories=post["categories"],
-        authors=[rng.choice(AUTHORS)],
+        categories=[TermInput(slug) for slug in post["categories"]],
+        authors=[AuthorInput(rng.choice(AUTHORS))],
     )
 
 
@@ -142,8 +149,8 @@ def _generated_post(number: int, languages: dict[str, int], settings: Settings) 
         content_html=_content(rng, text, summary, settings.language_home_url.format(lang=language)),
         status=status,
         published=published.replace(microsecond=0),
-        categories=sorted(categories),
-        authors=rng.sample(AUTHORS, rng.choice((1, 1, 1, 2))),
+        categories=[TermInput(slug) for slug in sorted(categories)],
+        authors=[AuthorInput(name) for name in rng.sample(AUTHORS, rng.choice((1, 1, 1, 2)))],
     )
 
 

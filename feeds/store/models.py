@@ -56,10 +56,21 @@ def _post_link_table(name: str, column: str, target: str) -> Table:
 
 post_categories = _post_link_table("post_categories", "category_id", "categories.id")
 post_authors = _post_link_table("post_authors", "author_id", "authors.id")
+post_tags = _post_link_table("post_tags", "tag_id", "tags.id")
 
 
 class Category(Base):
     __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Tag(Base):
+    """A free-form label (WordPress tags); shown as a category of the entry, not a feed scope."""
+
+    __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
@@ -83,6 +94,8 @@ class Post(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[str] = mapped_column(String(2000), unique=True)
+    # The publisher's own id for the post (a CMS key), for upserts; optional.
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     slug: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(1000))
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -103,6 +116,7 @@ class Post(Base):
     authors: Mapped[list[Author]] = relationship(
         secondary=post_authors, lazy="raise", order_by=Author.name
     )
+    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.slug)
 
     @validates("entry_id")
     def _keep_entry_id(self, _key: str, entry_id: str) -> str:
@@ -133,6 +147,49 @@ class ScopeEntry(Base):
     __table_args__ = (Index("ix_scope_entries_post_id", "post_id"), {"sqlite_with_rowid": False})
 
 
+class DeletedEntry(Base):
+    """A deleted post's tombstone in each scope it was in (RFC 6721 at:deleted-entry).
+
+    Keyed like ScopeEntry, so that a feed reads its recent deletions with the same range scan.
+    """
+
+    __tablename__ = "deleted_entries"
+    __table_args__ = (
+        Index("ix_deleted_entries_entry_id", "entry_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    deleted: Mapped[datetime] = mapped_column(primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    link: Mapped[str] = mapped_column(String(2000))
+
+
+class ScopeRevision(Base):
+    """How many times a scope's content changed, and when it last did.
+
+    Every write moves the revision of each scope it touches, and of the ``store`` scope.
+    """
+
+    __tablename__ = "scope_revisions"
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[datetime]
+
+
+class StoreMeta(Base):
+    """Facts about the store as a whole (``wordpress_imported``), as text."""
+
+    __tablename__ = "store_meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+STORE_SCOPE = "store"
+
+
 def scope_key(category_id: int | None = None, language: str | None = None) -> str:
     """The ScopeEntry key of a feed scope: ``site``, ``lang:fr``, ``cat:3``, ``cat:3/lang:fr``."""
     parts = []
@@ -141,3 +198,12 @@ def scope_key(category_id: int | None = None, language: str | None = None) -> st
     if language is not None:
         parts.append(f"lang:{language}")
     return "/".join(parts) or "site"
+
+
+def post_scopes(post: Post) -> list[str]:
+    """Every feed scope a published post shows in: site, its language, each category alone
+    and with its language. ``post.categories`` must be loaded."""
+    scopes = [scope_key(), scope_key(language=post.language)]
+    for category in post.categories:
+        scopes += [scope_key(category.id), scope_key(category.id, post.language)]
+    return scopes

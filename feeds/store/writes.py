@@ -1,37 +1,95 @@
-"""The one write path: every writer (demo, CLI, later the API and importers) goes through here.
+"""The one write path: every writer (API, CLI, importers, demo) goes through here.
 
-It validates, cleans text that XML 1.0 cannot hold and HTML that is unsafe, assigns a
-post's entry id once, and keeps the scope index (ScopeEntry) in step with each post.
-The caller owns the transaction: it commits, or rolls everything back.
+Each function validates its input, cleans it (characters XML 1.0 cannot hold, unsafe HTML,
+relative links), keeps the scope index (ScopeEntry) and the tombstones in step, and moves
+the revision of every scope it touches. Functions flush but never commit: the caller owns
+the transaction, so that a call (or an import batch) is stored whole or not at all.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypeVar
+from urllib.parse import urlsplit
 
-import nh3
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
 
-from feeds.store.models import Author, Category, Post, PostStatus, ScopeEntry, scope_key
+from feeds.links import SiteLinks
+from feeds.settings import Settings
+from feeds.store.cleaning import clean_html, slugify, xml_safe
+from feeds.store.models import (
+    STORE_SCOPE,
+    Author,
+    Category,
+    DeletedEntry,
+    Post,
+    PostStatus,
+    ScopeEntry,
+    ScopeRevision,
+    StoreMeta,
+    Tag,
+    post_categories,
+    post_scopes,
+)
 
-# Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, surrogates, U+FFFE/F).
-_NOT_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SLUG = re.compile(r"^[^\s/?#]{1,200}$")
-MAX_TITLE_LENGTH = 1000
+_SLUG = re.compile(r"^[^\s/?#%\\]{1,200}$")
+_URI_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
+
+# Limits on what a post may hold, checked after cleaning.
+MAX_LENGTHS = {
+    "title": 1000,
+    "summary": 10_000,
+    "content_html": 1_000_000,
+    "entry_id": 2000,
+    "external_id": 200,
+    "name": 200,
+    "email": 320,
+    "uri": 2000,
+}
 
 
-class InvalidPost(ValueError):
-    """A post cannot be stored as given; ``field`` names the culprit."""
+_Term = TypeVar("_Term", Category, Tag)
+
+
+class InvalidInput(ValueError):
+    """Input cannot be stored as given; ``field`` names the culprit, ``problem`` says why."""
 
     def __init__(self, field_name: str, problem: str) -> None:
         super().__init__(f"{field_name}: {problem}")
         self.field = field_name
         self.problem = problem
+
+
+class Conflict(InvalidInput):
+    """Input clashes with what the store holds (a slug or id in use, a category in use)."""
+
+
+class WriteOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class AuthorInput:
+    name: str
+    email: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class TermInput:
+    """A category or tag: its slug, and its display name (the slug if None)."""
+
+    slug: str
+    name: str | None = None
 
 
 @dataclass
@@ -46,14 +104,11 @@ class PostInput:
     status: PostStatus = PostStatus.PUBLISHED
     published: datetime | None = None
     updated: datetime | None = None
-    categories: Sequence[str] = field(default_factory=tuple)
-    authors: Sequence[str] = field(default_factory=tuple)
+    categories: Sequence[TermInput] = field(default_factory=tuple)
+    tags: Sequence[TermInput] = field(default_factory=tuple)
+    authors: Sequence[AuthorInput] = field(default_factory=tuple)
     entry_id: str | None = None
-
-
-def xml_safe(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot hold."""
-    return _NOT_XML_CHARS.sub("", text)
+    external_id: str | None = None
 
 
 def new_entry_id() -> str:
@@ -61,137 +116,430 @@ def new_entry_id() -> str:
     return f"urn:uuid:{uuid.uuid4()}"
 
 
-def ensure_category(session: Session, slug: str, name: str | None = None) -> Category:
-    """The category with this slug, created (named ``name``, else the slug) if missing."""
-    category = session.scalar(select(Category).where(Category.slug == slug))
-    if category is None:
-        if not _SLUG.match(slug):
-            raise InvalidPost("categories", f"{slug!r} is not a valid category slug")
-        category = Category(slug=slug, name=xml_safe(name or slug))
-        session.add(category)
-        session.flush()
-    return category
+# --- posts -----------------------------------------------------------------------------
 
 
-def ensure_author(session: Session, name: str) -> Author:
-    """The author with this name, created if missing."""
-    name = xml_safe(name).strip()
-    if not name:
-        raise InvalidPost("authors", "an author needs a name")
-    author = session.scalar(select(Author).where(Author.name == name))
-    if author is None:
-        author = Author(name=name)
-        session.add(author)
-        session.flush()
-    return author
+def post_query() -> Select[tuple[Post]]:
+    """SELECT of posts with their categories, tags and authors loaded."""
+    return select(Post).options(
+        selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
+    )
 
 
 def find_post(session: Session, language: str, slug: str) -> Post | None:
     """The post with this slug in this language, if there is one."""
-    return session.scalar(select(Post).where(Post.language == language, Post.slug == slug))
+    return session.scalar(post_query().where(Post.language == language, Post.slug == slug))
 
 
 def create_post(
-    session: Session, data: PostInput, *, languages: Collection[str], now: datetime | None = None
+    session: Session, settings: Settings, data: PostInput, now: datetime | None = None
 ) -> Post:
-    """Store a new post, giving it its entry id for ever."""
+    """Store a new post, giving it its entry id for ever (``data.entry_id`` if given)."""
     now = now or datetime.now(UTC)
-    cleaned = _clean(data, languages, now)
-    post = Post(
-        entry_id=cleaned.entry_id or new_entry_id(),
-        created=now,
-        **_scalar_fields(cleaned),
-    )
+    cleaned = _clean_post(data, settings, now)
+    entry_id = cleaned.entry_id or new_entry_id()
+    if session.scalar(select(Post.id).where(Post.entry_id == entry_id)) is not None:
+        raise Conflict("entry_id", f"{entry_id!r} is already the id of another post")
+    _check_free(session, cleaned)
+    post = Post(entry_id=entry_id, created=now, **_scalar_fields(cleaned))
     # A post written before (an import, a backdated post) was last changed when it was published.
     post.updated = cleaned.updated or cleaned.published or now
-    post.categories = [ensure_category(session, slug) for slug in cleaned.categories]
-    post.authors = [ensure_author(session, name) for name in cleaned.authors]
+    _set_relations(session, post, cleaned)
     session.add(post)
     session.flush()
-    _index(session, post)
+    # A post imported again after its deletion is alive again: its tombstones go.
+    session.execute(delete(DeletedEntry).where(DeletedEntry.entry_id == entry_id))
+    _reindex(session, post, old_scopes=[], now=now)
     return post
 
 
 def update_post(
     session: Session,
+    settings: Settings,
     post: Post,
     data: PostInput,
-    *,
-    languages: Collection[str],
     now: datetime | None = None,
 ) -> bool:
-    """Change a post to ``data``; its entry id stays. Returns whether anything changed.
+    """Change ``post`` to ``data``; its entry id stays. Returns whether anything changed.
 
-    ``updated`` moves only when the post really changes. ``post`` must have been loaded
-    with its categories and authors.
+    ``updated`` moves only when the post really changes (to ``data.updated`` if given).
+    ``post`` must have been loaded with post_query().
     """
     now = now or datetime.now(UTC)
-    cleaned = _clean(data, languages, now)
+    cleaned = _clean_post(data, settings, now)
     if cleaned.entry_id is not None and cleaned.entry_id != post.entry_id:
-        raise InvalidPost("entry_id", "a post's entry id never changes")
+        raise InvalidInput("entry_id", "a post's entry id never changes")
+    _check_free(session, cleaned, post)
+    old_scopes = _live_scopes(post)
     changed = False
     for name, value in _scalar_fields(cleaned).items():
+        if name == "external_id" and value is None:
+            continue  # an update that does not name the external id keeps it
         if getattr(post, name) != value:
             setattr(post, name, value)
             changed = True
-    if [c.slug for c in post.categories] != sorted(cleaned.categories):
-        post.categories = [ensure_category(session, slug) for slug in cleaned.categories]
-        changed = True
-    if [a.name for a in post.authors] != sorted(cleaned.authors):
-        post.authors = [ensure_author(session, name) for name in cleaned.authors]
+    if _relations_differ(post, cleaned):
+        _set_relations(session, post, cleaned)
         changed = True
     if changed:
         post.updated = cleaned.updated or now
         session.flush()
-        _index(session, post)
+        _reindex(session, post, old_scopes, now)
     return changed
 
 
+def upsert_post(
+    session: Session, settings: Settings, data: PostInput, now: datetime | None = None
+) -> tuple[Post, WriteOutcome]:
+    """Create the post, or update the one with the same external id (else entry id).
+
+    This is how a CMS or an importer sends the same post twice without a duplicate.
+    """
+    existing = None
+    if data.external_id:
+        existing = session.scalar(post_query().where(Post.external_id == data.external_id))
+    if existing is None and data.entry_id:
+        existing = session.scalar(post_query().where(Post.entry_id == data.entry_id))
+    if existing is None:
+        return create_post(session, settings, data, now), WriteOutcome.CREATED
+    changed = update_post(session, settings, existing, data, now)
+    return existing, WriteOutcome.UPDATED if changed else WriteOutcome.UNCHANGED
+
+
+def delete_post(
+    session: Session, settings: Settings, post: Post, now: datetime | None = None
+) -> None:
+    """Delete a post. Feeds it showed in announce it (RFC 6721) for ``deleted_entries_days``."""
+    now = now or datetime.now(UTC)
+    scopes = _live_scopes(post)
+    link = SiteLinks(settings).post(post.slug, post.language)
+    session.add_all(
+        DeletedEntry(scope=scope, deleted=now, entry_id=post.entry_id, link=link)
+        for scope in scopes
+    )
+    session.execute(delete(ScopeEntry).where(ScopeEntry.post_id == post.id))
+    session.delete(post)
+    session.flush()
+    touch_scopes(session, scopes, now)
+
+
+def available_slug(session: Session, language: str, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``… if another post of the language has it."""
+    slug, number = wanted, 1
+    while session.scalar(select(Post.id).where(Post.language == language, Post.slug == slug)):
+        number += 1
+        slug = f"{wanted[:190]}-{number}"
+    return slug
+
+
+# --- categories, tags and authors ------------------------------------------------------
+
+
+def create_category(session: Session, slug: str, name: str) -> Category:
+    """A new category; Conflict if the slug is taken."""
+    _check_slug("slug", slug)
+    if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+        raise Conflict("slug", f"category {slug!r} already exists")
+    category = Category(slug=slug, name=_text("name", name, required=True))
+    session.add(category)
+    session.flush()
+    touch_scopes(session, [], datetime.now(UTC))
+    return category
+
+
+def ensure_category(session: Session, slug: str, name: str) -> Category:
+    """The category with this slug, created with this name if missing."""
+    _check_slug("slug", slug)
+    return _term(session, Category, TermInput(slug, _text("name", name, required=True)))
+
+
+def rename_category(
+    session: Session, category: Category, slug: str | None = None, name: str | None = None
+) -> None:
+    """Change a category's slug or name. Every feed may show it, so every revision moves."""
+    if slug is not None and slug != category.slug:
+        _check_slug("slug", slug)
+        if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
+            raise Conflict("slug", f"category {slug!r} already exists")
+        category.slug = slug
+    if name is not None:
+        category.name = _text("name", name, required=True)
+    session.flush()
+    touch_every_scope(session, datetime.now(UTC))
+
+
+def delete_category(
+    session: Session, settings: Settings, category: Category, move_to: Category | None = None
+) -> int:
+    """Delete a category. Refused (Conflict) while posts use it, unless they move to
+    ``move_to``. Returns how many posts moved."""
+    post_ids = session.scalars(
+        select(post_categories.c.post_id).where(post_categories.c.category_id == category.id)
+    ).all()
+    if post_ids and move_to is None:
+        raise Conflict("category", f"{len(post_ids)} posts use {category.slug!r}; move them first")
+    if move_to is not None and move_to.id == category.id:
+        raise InvalidInput("move_to", "cannot move posts to the category being deleted")
+    now = datetime.now(UTC)
+    for post in session.scalars(post_query().where(Post.id.in_(post_ids))):
+        old_scopes = _live_scopes(post)
+        post.categories = [c for c in post.categories if c.id != category.id]
+        if move_to is not None and move_to not in post.categories:
+            post.categories.append(move_to)
+        session.flush()
+        _reindex(session, post, old_scopes, now)
+    session.delete(category)
+    session.flush()
+    touch_every_scope(session, now)
+    return len(post_ids)
+
+
+def create_author(
+    session: Session, name: str, email: str | None = None, uri: str | None = None
+) -> Author:
+    """A new author; Conflict if the name is taken."""
+    name = _text("name", name, required=True)
+    if session.scalar(select(Author.id).where(Author.name == name)) is not None:
+        raise Conflict("name", f"author {name!r} already exists")
+    author = Author(name=name, email=_optional_email(email), uri=_optional_uri("uri", uri))
+    session.add(author)
+    session.flush()
+    return author
+
+
+def update_author(
+    session: Session,
+    author: Author,
+    name: str | None = None,
+    email: str | None = None,
+    uri: str | None = None,
+) -> None:
+    """Change an author's name, e-mail or URI. Every feed may show them, so every revision
+    moves."""
+    if name is not None:
+        name = _text("name", name, required=True)
+        taken = session.scalar(select(Author.id).where(Author.name == name, Author.id != author.id))
+        if taken is not None:
+            raise Conflict("name", f"author {name!r} already exists")
+        author.name = name
+    if email is not None:
+        author.email = _optional_email(email)
+    if uri is not None:
+        author.uri = _optional_uri("uri", uri)
+    session.flush()
+    touch_every_scope(session, datetime.now(UTC))
+
+
+# --- store facts and revisions ---------------------------------------------------------
+
+
+def set_store_fact(session: Session, key: str, value: str) -> None:
+    """Record a fact about the store (``wordpress_imported`` = ``yes``)."""
+    fact = session.get(StoreMeta, key)
+    if fact is None:
+        session.add(StoreMeta(key=key, value=value))
+    else:
+        fact.value = value
+    session.flush()
+
+
+def touch_scopes(session: Session, scopes: Iterable[str], now: datetime) -> None:
+    """Move on the revision of each scope, and of the whole store."""
+    dialects = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+    insert = dialects[session.get_bind().dialect.name]
+    for scope in sorted({*scopes, STORE_SCOPE}):
+        statement = insert(ScopeRevision).values(scope=scope, revision=1, changed=now)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ScopeRevision.scope],
+                set_={"revision": ScopeRevision.revision + 1, "changed": now},
+            )
+        )
+
+
+def touch_every_scope(session: Session, now: datetime) -> None:
+    """Move on every scope's revision: for changes any entry may show (a category's name)."""
+    session.execute(update(ScopeRevision).values(revision=ScopeRevision.revision + 1, changed=now))
+    touch_scopes(session, [], now)
+
+
+# --- inside ----------------------------------------------------------------------------
+
+
+def _live_scopes(post: Post) -> list[str]:
+    """The scopes a post shows in now (none for a draft)."""
+    if post.status is not PostStatus.PUBLISHED or post.published is None:
+        return []
+    return post_scopes(post)
+
+
+def _reindex(session: Session, post: Post, old_scopes: list[str], now: datetime) -> None:
+    """Make the post's ScopeEntry rows match it, and move the revisions of old and new scopes."""
+    session.execute(delete(ScopeEntry).where(ScopeEntry.post_id == post.id))
+    new_scopes = _live_scopes(post)
+    session.add_all(
+        ScopeEntry(scope=scope, published=post.published, post_id=post.id) for scope in new_scopes
+    )
+    session.flush()
+    touch_scopes(session, [*old_scopes, *new_scopes], now)
+
+
 def _scalar_fields(data: PostInput) -> dict[str, object]:
-    set_apart = {"categories", "authors", "entry_id", "updated"}
+    set_apart = {"categories", "tags", "authors", "entry_id", "updated"}
     return {f.name: getattr(data, f.name) for f in fields(data) if f.name not in set_apart}
 
 
-def _clean(data: PostInput, languages: Collection[str], now: datetime) -> PostInput:
-    title = xml_safe(data.title).strip()
-    if not title:
-        raise InvalidPost("title", "must not be empty")
-    if len(title) > MAX_TITLE_LENGTH:
-        raise InvalidPost("title", f"longer than {MAX_TITLE_LENGTH} characters")
-    if not _SLUG.match(data.slug):
-        raise InvalidPost("slug", f"{data.slug!r} must be 1-200 characters without spaces or /?#")
-    if data.language not in languages:
-        raise InvalidPost("language", f"{data.language!r} is not one of {', '.join(languages)}")
-    published, updated = data.published, data.updated
-    for name, value in (("published", published), ("updated", updated)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidPost(name, "needs a time zone")
-    if data.status is PostStatus.PUBLISHED and published is None:
+def _relations_differ(post: Post, data: PostInput) -> bool:
+    return (
+        [c.slug for c in post.categories] != [c.slug for c in data.categories]
+        or [t.slug for t in post.tags] != [t.slug for t in data.tags]
+        or [a.name for a in post.authors] != [a.name for a in data.authors]
+    )
+
+
+def _set_relations(session: Session, post: Post, data: PostInput) -> None:
+    post.categories = [_term(session, Category, term) for term in data.categories]
+    post.tags = [_term(session, Tag, term) for term in data.tags]
+    post.authors = [_author(session, author) for author in data.authors]
+
+
+def _term(session: Session, model: type[_Term], term: TermInput) -> _Term:
+    """The category or tag with this slug, created (with the given name) if missing."""
+    found = session.scalar(select(model).where(model.slug == term.slug))
+    if found is None:
+        found = model(slug=term.slug, name=term.name or term.slug)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _author(session: Session, data: AuthorInput) -> Author:
+    """The author with this name, created if missing; a given e-mail or URI is recorded."""
+    author = session.scalar(select(Author).where(Author.name == data.name))
+    if author is None:
+        author = Author(name=data.name)
+        session.add(author)
+    if data.email is not None:
+        author.email = data.email
+    if data.uri is not None:
+        author.uri = data.uri
+    session.flush()
+    return author
+
+
+def _check_free(session: Session, data: PostInput, post: Post | None = None) -> None:
+    """Conflict if another post has this slug in this language, or this external id."""
+    others = select(Post.id).where(Post.id != post.id) if post else select(Post.id)
+    if session.scalar(others.where(Post.language == data.language, Post.slug == data.slug)):
+        raise Conflict("slug", f"another {data.language!r} post has the slug {data.slug!r}")
+    if data.external_id and session.scalar(others.where(Post.external_id == data.external_id)):
+        raise Conflict("external_id", f"another post has the external id {data.external_id!r}")
+
+
+def _clean_post(data: PostInput, settings: Settings, now: datetime) -> PostInput:
+    if data.language not in settings.languages:
+        raise InvalidInput(
+            "language", f"{data.language!r} is not one of {', '.join(settings.languages)}"
+        )
+    title = _text("title", data.title, required=True)
+    slug = data.slug.strip() if data.slug else slugify(title)
+    _check_slug("slug", slug)
+    try:
+        status = PostStatus(data.status)
+    except ValueError:
+        raise InvalidInput("status", "must be 'draft' or 'published'") from None
+    published = _aware("published", data.published)
+    updated = _aware("updated", data.updated)
+    if status is PostStatus.PUBLISHED and published is None:
         published = now
+    entry_id = data.entry_id.strip() if data.entry_id else None
+    if entry_id is not None:
+        _check_length("entry_id", entry_id)
+        if not _URI_SCHEME.match(entry_id):
+            raise InvalidInput("entry_id", "must be an absolute URI (tag:, urn:, http:…)")
+    external_id = data.external_id.strip() if data.external_id else None
+    if external_id is not None:
+        _check_length("external_id", external_id)
+    post_url = SiteLinks(settings).post(slug, data.language)
+    content = clean_html(data.content_html or "", post_url)
+    _check_length("content_html", content)
     return PostInput(
         title=title,
-        slug=data.slug,
+        slug=slug,
         language=data.language,
-        summary=xml_safe(data.summary).strip(),
-        content_html=nh3.clean(xml_safe(data.content_html)),
-        status=PostStatus(data.status),
-        published=published.astimezone(UTC) if published else None,
-        updated=updated.astimezone(UTC) if updated else None,
-        categories=sorted(set(data.categories)),
-        authors=sorted({xml_safe(name).strip() for name in data.authors}),
-        entry_id=data.entry_id,
+        summary=_text("summary", data.summary or ""),
+        content_html=content,
+        status=status,
+        published=published,
+        updated=updated,
+        categories=_terms("categories", data.categories),
+        tags=_terms("tags", data.tags),
+        authors=_authors(data.authors),
+        entry_id=entry_id,
+        external_id=external_id,
     )
 
 
-def _index(session: Session, post: Post) -> None:
-    """Make the post's ScopeEntry rows match its status, date, language and categories."""
-    session.execute(delete(ScopeEntry).where(ScopeEntry.post_id == post.id))
-    if post.status is not PostStatus.PUBLISHED or post.published is None:
-        return
-    scopes = [scope_key(), scope_key(language=post.language)]
-    for category in post.categories:
-        scopes += [scope_key(category.id), scope_key(category.id, post.language)]
-    session.add_all(
-        ScopeEntry(scope=scope, published=post.published, post_id=post.id) for scope in scopes
-    )
-    session.flush()
+def _text(name: str, value: str, required: bool = False) -> str:
+    text = xml_safe(value or "").strip()
+    if required and not text:
+        raise InvalidInput(name, "must not be empty")
+    _check_length(name, text)
+    return text
+
+
+def _check_length(name: str, value: str) -> None:
+    limit = MAX_LENGTHS.get(name, MAX_LENGTHS["name"])
+    if len(value) > limit:
+        raise InvalidInput(name, f"longer than {limit} characters")
+
+
+def _check_slug(name: str, slug: str) -> None:
+    if not _SLUG.match(slug):
+        raise InvalidInput(name, f"{slug!r} must be 1-200 characters without spaces or /?#%\\")
+
+
+def _aware(name: str, value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(name, "needs a time zone (for example 2024-05-01T09:00:00+02:00)")
+    return value.astimezone(UTC)
+
+
+def _terms(name: str, terms: Sequence[TermInput]) -> list[TermInput]:
+    by_slug: dict[str, TermInput] = {}
+    for term in terms:
+        _check_slug(name, term.slug)
+        label = _text(name, term.name) if term.name else None
+        by_slug.setdefault(term.slug, TermInput(term.slug, label))
+    return sorted(by_slug.values(), key=lambda term: term.slug)
+
+
+def _authors(authors: Sequence[AuthorInput]) -> list[AuthorInput]:
+    by_name: dict[str, AuthorInput] = {}
+    for author in authors:
+        name = _text("authors", author.name, required=True)
+        by_name.setdefault(
+            name,
+            AuthorInput(name, _optional_email(author.email), _optional_uri("authors", author.uri)),
+        )
+    return sorted(by_name.values(), key=lambda author: author.name)
+
+
+def _optional_email(email: str | None) -> str | None:
+    if not email:
+        return None
+    email = email.strip()
+    if "@" not in email or len(email) > MAX_LENGTHS["email"] or any(c.isspace() for c in email):
+        raise InvalidInput("email", f"{email!r} is not an e-mail address")
+    return email
+
+
+def _optional_uri(name: str, uri: str | None) -> str | None:
+    if not uri:
+        return None
+    parts = urlsplit(uri.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(name, f"{uri!r} is not an absolute http(s) URL")
+    return uri.strip()

@@ -1,0 +1,168 @@
+"""The JSON form of a post: what the admin API takes and returns, and what JSON Lines
+import and export read and write, one post per line.
+
+    {"id": 12, "entry_id": "urn:uuid:…", "external_id": "cms-42",
+     "url": "https://…/blog/my-post", "title": "…", "slug": "my-post", "language": "en",
+     "status": "published", "published": "2024-05-01T09:00:00+00:00",
+     "updated": "2024-05-02T10:00:00+00:00", "created": "…",
+     "summary": "plain text", "content_html": "<p>…</p>",
+     "categories": [{"slug": "tech", "name": "Tech"}], "tags": [{"slug": "ai", "name": "AI"}],
+     "authors": [{"name": "Ada", "email": null, "uri": null}]}
+
+On input, ``id``, ``url`` and ``created`` are read-only and ignored; categories and tags
+may be given as slugs and authors as names; dates are parsed by python-dateutil and must
+carry a time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from dateutil import parser as date_parser
+
+from feeds.links import SiteLinks
+from feeds.store.models import Post, PostStatus
+from feeds.store.writes import AuthorInput, InvalidInput, PostInput, TermInput
+
+READ_ONLY_FIELDS = frozenset({"id", "url", "created"})
+TEXT_FIELDS = ("title", "slug", "language", "summary", "content_html", "entry_id", "external_id")
+KNOWN_FIELDS = frozenset(
+    {
+        *READ_ONLY_FIELDS,
+        *TEXT_FIELDS,
+        "status",
+        "published",
+        "updated",
+        "categories",
+        "tags",
+        "authors",
+    }
+)
+REQUIRED_FIELDS = ("title", "language")
+
+
+def post_to_json(post: Post, links: SiteLinks) -> dict[str, Any]:
+    """The JSON form of a stored post (loaded with its categories, tags and authors)."""
+    return {
+        "id": post.id,
+        "entry_id": post.entry_id,
+        "external_id": post.external_id,
+        "url": links.post(post.slug, post.language),
+        "title": post.title,
+        "slug": post.slug,
+        "language": post.language,
+        "status": post.status.value,
+        "published": _iso(post.published),
+        "updated": _iso(post.updated),
+        "created": _iso(post.created),
+        "summary": post.summary,
+        "content_html": post.content_html,
+        "categories": [{"slug": c.slug, "name": c.name} for c in post.categories],
+        "tags": [{"slug": t.slug, "name": t.name} for t in post.tags],
+        "authors": [{"name": a.name, "email": a.email, "uri": a.uri} for a in post.authors],
+    }
+
+
+def post_from_json(document: Any) -> PostInput:
+    """A PostInput from the JSON form; InvalidInput names the first bad field."""
+    if not isinstance(document, Mapping):
+        raise InvalidInput("body", "must be a JSON object")
+    unknown = sorted(set(document) - KNOWN_FIELDS)
+    if unknown:
+        raise InvalidInput(unknown[0], "unknown field")
+    for name in REQUIRED_FIELDS:
+        if document.get(name) in (None, ""):
+            raise InvalidInput(name, "is required")
+    text = {name: _string(document, name) for name in TEXT_FIELDS}
+    status = document.get("status", PostStatus.PUBLISHED.value)
+    if status not in {s.value for s in PostStatus}:
+        raise InvalidInput("status", "must be 'draft' or 'published'")
+    return PostInput(
+        title=text["title"] or "",
+        slug=text["slug"] or "",
+        language=text["language"] or "",
+        summary=text["summary"] or "",
+        content_html=text["content_html"] or "",
+        status=PostStatus(status),
+        published=parse_datetime("published", document.get("published")),
+        updated=parse_datetime("updated", document.get("updated")),
+        categories=_terms(document, "categories"),
+        tags=_terms(document, "tags"),
+        authors=_authors(document),
+        entry_id=text["entry_id"],
+        external_id=text["external_id"],
+    )
+
+
+def merged_with(post: Post, links: SiteLinks, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON form of ``post`` with ``changes`` applied: a partial update (PATCH).
+
+    ``updated`` is not carried over, so that a real change moves it."""
+    document = {k: v for k, v in post_to_json(post, links).items() if k != "updated"}
+    document.update(changes)
+    return document
+
+
+def parse_datetime(name: str, value: Any) -> datetime | None:
+    """A time-zoned datetime from text python-dateutil understands, or None for null."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(name, "must be a date-time string")
+    try:
+        parsed = date_parser.parse(value)
+    except (ValueError, OverflowError):
+        raise InvalidInput(name, f"{value!r} is not a date") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise InvalidInput(name, f"{value!r} has no time zone (add Z or +02:00)")
+    return parsed
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _string(document: Mapping[str, Any], name: str) -> str | None:
+    value = document.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(name, "must be a string")
+    return value
+
+
+def _list(document: Mapping[str, Any], name: str) -> list[Any]:
+    value = document.get(name) or []
+    if not isinstance(value, list):
+        raise InvalidInput(name, "must be a list")
+    return value
+
+
+def _terms(document: Mapping[str, Any], name: str) -> list[TermInput]:
+    terms = []
+    for item in _list(document, name):
+        if isinstance(item, str):
+            terms.append(TermInput(item))
+        elif isinstance(item, Mapping) and isinstance(item.get("slug"), str):
+            label = item.get("name")
+            if label is not None and not isinstance(label, str):
+                raise InvalidInput(name, "a name must be a string")
+            terms.append(TermInput(item["slug"], label))
+        else:
+            raise InvalidInput(name, 'each must be a slug or {"slug": …, "name": …}')
+    return terms
+
+
+def _authors(document: Mapping[str, Any]) -> list[AuthorInput]:
+    authors = []
+    for item in _list(document, "authors"):
+        if isinstance(item, str):
+            authors.append(AuthorInput(item))
+        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            extra = {key: item.get(key) for key in ("email", "uri")}
+            if any(value is not None and not isinstance(value, str) for value in extra.values()):
+                raise InvalidInput("authors", "email and uri must be strings")
+            authors.append(AuthorInput(item["name"], extra["email"], extra["uri"]))
+        else:
+            raise InvalidInput("authors", 'each must be a name or {"name": …}')
+    return authors

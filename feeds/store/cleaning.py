@@ -1,0 +1,54 @@
+"""Cleaning text on its way into the store: XML-safe characters, safe HTML, absolute links."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import nh3
+
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, surrogates, U+FFFE/F).
+_NOT_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# The HTML a post's content may keep: ammonia's (nh3's) default allow-list of tags and
+# attributes, plus `dir`, `lang` and `title` on every tag so that right-to-left and
+# mixed-language text keeps its direction. No script, style, iframe, form or event handler
+# survives, and URLs may only be http, https or mailto.
+ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS)
+ALLOWED_ATTRIBUTES = {
+    **{tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"dir", "lang", "title"},
+    "img": {"src", "alt", "width", "height", "title"},
+}
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold."""
+    return _NOT_XML_CHARS.sub("", text)
+
+
+def clean_html(fragment: str, base_url: str) -> str:
+    """``fragment`` reduced to the allow-list, with relative links and images made absolute
+    against ``base_url`` (the post's own page)."""
+    return nh3.clean(
+        xml_safe(fragment),
+        tags=set(ALLOWED_TAGS),
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        url_relative=("rewrite_with_base", base_url),
+    )
+
+
+def plain_text(fragment: str) -> str:
+    """The text of an HTML fragment (an excerpt, a foreign feed's summary), tags dropped."""
+    text = html.unescape(nh3.clean(xml_safe(fragment), tags=set()))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def slugify(text: str) -> str:
+    """A URL slug from a title: lower case, words joined by hyphens, letters of any script kept."""
+    normalized = unicodedata.normalize("NFKC", text).lower()
+    words = re.findall(r"\w+", normalized)
+    return "-".join(words)[:200].strip("-")
