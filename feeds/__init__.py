@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         raise StoreUnavailable("the database has no feeds schema yet: run `feeds init` first")
 
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["feeds.settings"] = settings

@@ -52,3 +52,11 @@ def slugify(text: str) -> str:
     normalized = unicodedata.normalize("NFKC", text).lower()
     words = re.findall(r"\w+", normalized)
     return "-".join(words)[:200].strip("-")
+
+
+def excerpt(text: str, limit: int = 280) -> str:
+    """The start of ``text``, cut at a word boundary near ``limit`` characters, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:.") + "…"

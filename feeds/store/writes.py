@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from feeds.links import SiteLinks
 from feeds.settings import Settings
-from feeds.store.cleaning import clean_html, slugify, xml_safe
+from feeds.store.cleaning import clean_html, excerpt, plain_text, slugify, xml_safe
 from feeds.store.models import (
     STORE_SCOPE,
     Author,
@@ -463,11 +463,12 @@ def _clean_post(data: PostInput, settings: Settings, now: datetime) -> PostInput
     post_url = SiteLinks(settings).post(slug, data.language)
     content = clean_html(data.content_html or "", post_url)
     _check_length("content_html", content)
+    summary = _text("summary", data.summary or "") or excerpt(plain_text(content))
     return PostInput(
         title=title,
         slug=slug,
         language=data.language,
-        summary=_text("summary", data.summary or ""),
+        summary=summary,
         content_html=content,
         status=status,
         published=published,
