@@ -5,6 +5,7 @@ No database and no Flask here: the same inputs always give the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -17,12 +18,14 @@ from lxml import etree
 from feeds.links import SiteLinks, text_direction
 from feeds.settings import Settings
 from feeds.spec import FeedFormat, FeedSpec
-from feeds.store.models import Category, Post
+from feeds.store.models import Category, DeletedEntry, Post
+from feeds.store.queries import FeedContent
 
 # An empty feed still needs a fixed `updated`, so that its validators stay stable.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 GENERATOR = "feeds"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,19 @@ def entry_updated(post: Post) -> datetime:
     return max(post.updated, post.published)
 
 
-def render_feed(
-    spec: FeedSpec, settings: Settings, category: Category | None, posts: list[Post]
-) -> RenderedFeed:
-    """The feed ``spec`` holding ``posts`` (newest first), as RSS 2.0 or Atom 1.0 bytes."""
+def render_feed(spec: FeedSpec, settings: Settings, content: FeedContent) -> RenderedFeed:
+    """The feed ``spec`` holding ``content`` (posts newest first), as RSS 2.0 or Atom 1.0 bytes.
+
+    Atom feeds also announce recent deletions (RFC 6721); in both formats a deletion moves
+    the feed's update time, since the feed changed then.
+    """
     links = SiteLinks(settings)
+    category, posts = content.category, content.posts
     language = spec.language or settings.default_language
-    updated = max((entry_updated(p) for p in posts), default=EMPTY_FEED_UPDATED)
+    updated = max(
+        [*(entry_updated(p) for p in posts), *(d.deleted for d in content.deletions)],
+        default=EMPTY_FEED_UPDATED,
+    )
     alternate = (
         links.category(category.slug, spec.language) if category else links.home(spec.language)
     )
@@ -68,6 +77,8 @@ def render_feed(
     generator = FeedGenerator()
     generator.load_extension("dc", atom=False, rss=True)
     generator.register_extension("entry_language", _NoFeedExtension, _EntryLanguage, rss=False)
+    generator.register_extension("tombstones", _Tombstones, _NoEntryExtension, rss=False)
+    generator.tombstones.deletions = content.deletions
     generator.id(self_url)
     generator.title(feed_title(settings, spec, category))
     generator.subtitle(settings.site_description)
@@ -109,6 +120,8 @@ def _add_entry(entry: FeedEntry, post: Post, links: SiteLinks) -> None:
     entry.dc.dc_language(post.language)
     for category in post.categories:
         entry.category(term=category.slug, label=category.name)
+    for tag in post.tags:  # WordPress-style tags: told apart from categories by their scheme
+        entry.category(term=tag.slug, label=tag.name, scheme=f"{links.home(post.language)}/tag/")
     entry.entry_language.language = post.language
 
 
@@ -121,6 +134,32 @@ def _directed(html: str, language: str) -> str:
 
 class _NoFeedExtension(BaseExtension):
     """feedgen wants a feed-level class for every extension; this one adds nothing."""
+
+
+class _NoEntryExtension(BaseEntryExtension):
+    """feedgen wants an entry-level class for every extension; this one adds nothing."""
+
+
+class _Tombstones(BaseExtension):
+    """RFC 6721 ``at:deleted-entry`` elements: which entries left the feed, and when."""
+
+    def __init__(self) -> None:
+        self.deletions: Sequence[DeletedEntry] = ()
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"at": TOMBSTONES_NS}
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        for deletion in self.deletions:
+            element = etree.SubElement(
+                feed,
+                f"{{{TOMBSTONES_NS}}}deleted-entry",
+                ref=deletion.entry_id,
+                when=deletion.deleted.isoformat(),
+            )
+            # feedgen builds Atom elements without a namespace and declares it with xmlns.
+            etree.SubElement(element, "link", href=deletion.link, rel="alternate")
+        return feed
 
 
 class _EntryLanguage(BaseEntryExtension):

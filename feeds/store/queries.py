@@ -10,15 +10,17 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from feeds.spec import FeedSpec, UnknownCategory
-from feeds.store.models import Category, Post, ScopeEntry, scope_key
+from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry, scope_key
 
 
 @dataclass(frozen=True)
 class FeedContent:
-    """What a feed shows: its category (if it has one) and its posts, newest first."""
+    """What a feed shows: its category (if it has one), its posts newest first, and the
+    posts deleted from it lately (newest first)."""
 
     category: Category | None
     posts: Sequence[Post]
+    deletions: Sequence[DeletedEntry] = ()
 
 
 def category_by_slug(session: Session, slug: str) -> Category:
@@ -44,14 +46,23 @@ def latest_posts_statement(scope: str, now: datetime, limit: int) -> Select[tupl
     )
 
 
-def feed_content(session: Session, spec: FeedSpec, now: datetime, limit: int) -> FeedContent:
-    """The category and the latest ``limit`` published posts of the feed ``spec`` at ``now``."""
+def feed_content(
+    session: Session, spec: FeedSpec, now: datetime, limit: int, deleted_since: datetime
+) -> FeedContent:
+    """The category, the latest ``limit`` published posts, and the deletions since
+    ``deleted_since`` of the feed ``spec`` at ``now``."""
     category = category_by_slug(session, spec.category) if spec.category else None
     scope = scope_key(category.id if category else None, spec.language)
     statement = latest_posts_statement(scope, now, limit).options(
-        selectinload(Post.categories), selectinload(Post.authors)
+        selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
     )
-    return FeedContent(category, session.scalars(statement).all())
+    deletions = (
+        select(DeletedEntry)
+        .where(DeletedEntry.scope == scope, DeletedEntry.deleted > deleted_since)
+        .order_by(DeletedEntry.deleted.desc())
+        .limit(limit)
+    )
+    return FeedContent(category, session.scalars(statement).all(), session.scalars(deletions).all())
 
 
 def all_categories(session: Session) -> Sequence[Category]:

@@ -5,7 +5,7 @@ The URL scheme itself is documented in feeds.spec.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -30,11 +30,16 @@ def feed(fmt: str, category: str | None = None, lang: str | None = None) -> Resp
     """One feed, newest first; 404 for an unknown format, language or category."""
     settings = current_app.extensions["feeds.settings"]
     spec = FeedSpec.parse(settings, fmt, category, lang)
+    now = datetime.now(UTC)
     with _store().session() as session:
         content = queries.feed_content(
-            session, spec, now=datetime.now(UTC), limit=settings.items_per_feed
+            session,
+            spec,
+            now=now,
+            limit=settings.items_per_feed,
+            deleted_since=now - timedelta(days=settings.deleted_entries_days),
         )
-    rendered = render_feed(spec, settings, content.category, list(content.posts))
+    rendered = render_feed(spec, settings, content)
     return feed_response(request, rendered, spec.format.media_type, settings.cache_max_age)
 
 
