@@ -13,7 +13,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     It refuses to start on a database that has no feeds schema.
     """
-    from feeds.web import errors, routes
+    from feeds.web import errors, routes, wordpress
 
     settings = settings or Settings.load()
     store = Store(settings.database_url)
@@ -27,5 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["feeds.settings"] = settings
     app.extensions["feeds.store"] = store
     app.register_blueprint(routes.blueprint)
+    if settings.wordpress_redirects:
+        app.register_blueprint(wordpress.wordpress_blueprint(settings))
     errors.register_error_handlers(app)
     return app
