@@ -66,3 +66,33 @@ def test_bad_configuration_is_refused_with_a_clear_message(
 def test_missing_config_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         Settings.load(tmp_path / "nope.toml", environ={})
+
+
+def test_admin_token_comes_from_the_environment_or_a_file(tmp_path: Path) -> None:
+    assert Settings.load(REPO / "config.toml", environ={}).admin_token == ""
+    direct = Settings.load(REPO / "config.toml", environ={"FEEDS_ADMIN_TOKEN": "s3cret"})
+    assert direct.admin_token == "s3cret"
+    assert "s3cret" not in repr(direct)
+    secret = tmp_path / "token"
+    secret.write_text("from-file\n", encoding="utf-8")
+    from_file = Settings.load(REPO / "config.toml", environ={"FEEDS_ADMIN_TOKEN_FILE": str(secret)})
+    assert from_file.admin_token == "from-file"
+
+
+def test_admin_token_in_the_config_file_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("admin_token = 'oops'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="a secret does not belong in the config file"):
+        Settings.load(config, environ={})
+
+
+def test_unreadable_token_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="FEEDS_ADMIN_TOKEN_FILE: cannot read"):
+        Settings.load(environ={"FEEDS_ADMIN_TOKEN_FILE": str(tmp_path / "missing")})
+
+
+def test_boolean_keys_take_toml_booleans() -> None:
+    environ = {"FEEDS_WORDPRESS_REDIRECTS": "false"}
+    assert Settings.load(REPO / "config.toml", environ=environ).wordpress_redirects is False
+    with pytest.raises(ConfigError, match="wordpress_redirects: expected bool"):
+        Settings.load(REPO / "config.toml", environ={"FEEDS_WORDPRESS_REDIRECTS": "1"})
