@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from feeds.service import FeedService
 from feeds.settings import Settings
 from feeds.store import Store, StoreUnavailable
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["feeds.settings"] = settings
     app.extensions["feeds.store"] = store
+    app.extensions["feeds.service"] = FeedService(settings, store)
     app.register_blueprint(routes.blueprint)
     if settings.wordpress_redirects:
         app.register_blueprint(wordpress.wordpress_blueprint(settings))

@@ -44,6 +44,8 @@ class Settings:
     cache_max_age: int = 300
     database_url: str = "sqlite:///feeds.db"
     max_request_bytes: int = 1_048_576
+    cache_bytes: int = 67_108_864
+    revision_check_seconds: float = 1.0
     deleted_entries_days: int = 30
     wordpress_redirects: bool = True
     wordpress_prefix: str = ""
@@ -65,6 +67,10 @@ class Settings:
         for name in ("cache_max_age", "deleted_entries_days"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must not be negative")
+        if self.revision_check_seconds < 0:
+            raise ConfigError("revision_check_seconds: must not be negative")
+        if self.cache_bytes < 0:
+            raise ConfigError("cache_bytes: must not be negative")
         if self.max_request_bytes < 1024:
             raise ConfigError("max_request_bytes: must be at least 1024")
         if self.wordpress_prefix and not (
@@ -170,12 +176,15 @@ _EXPECTED_TYPES: dict[str, type] = {
     "str": str,
     "int": int,
     "bool": bool,
+    "float": float,
     "Mapping[str, str]": dict,
 }
 
 
 def _check_type(name: str, setting: dataclasses.Field[Any], value: Any) -> None:
     expected = _EXPECTED_TYPES[str(setting.type)]
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return  # 2 is a fine number of seconds
     if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
         raise ConfigError(f"{name}: expected {setting.type}, got {type(value).__name__}")
     if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):

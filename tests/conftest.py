@@ -27,7 +27,9 @@ DEMO_POSTS = 400
 def make_settings(database_url: str, **changes: object) -> Settings:
     """The repository's config.toml, on ``database_url``, served at BASE_URL."""
     settings = Settings.load(REPO / "config.toml", environ={})
-    return settings.replace(database_url=database_url, base_url=BASE_URL, **changes)
+    # Tests write and read at once: every request re-reads the revisions.
+    values = {"revision_check_seconds": 0, **changes}
+    return settings.replace(database_url=database_url, base_url=BASE_URL, **values)
 
 
 @pytest.fixture

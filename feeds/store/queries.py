@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from feeds.spec import FeedSpec, UnknownCategory
@@ -16,11 +16,13 @@ from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry, scope_k
 @dataclass(frozen=True)
 class FeedContent:
     """What a feed shows: its category (if it has one), its posts newest first, and the
-    posts deleted from it lately (newest first)."""
+    posts deleted from it lately (newest first). ``valid_until`` is when it next changes
+    with no write (a scheduled post falls due, a tombstone ages out), if ever."""
 
     category: Category | None
     posts: Sequence[Post]
     deletions: Sequence[DeletedEntry] = ()
+    valid_until: datetime | None = None
 
 
 def category_by_slug(session: Session, slug: str) -> Category:
@@ -47,22 +49,32 @@ def latest_posts_statement(scope: str, now: datetime, limit: int) -> Select[tupl
 
 
 def feed_content(
-    session: Session, spec: FeedSpec, now: datetime, limit: int, deleted_since: datetime
+    session: Session, spec: FeedSpec, now: datetime, limit: int, deleted_window: timedelta
 ) -> FeedContent:
-    """The category, the latest ``limit`` published posts, and the deletions since
-    ``deleted_since`` of the feed ``spec`` at ``now``."""
+    """The category, the latest ``limit`` published posts, and the deletions within
+    ``deleted_window`` of the feed ``spec`` at ``now``."""
     category = category_by_slug(session, spec.category) if spec.category else None
     scope = scope_key(category.id if category else None, spec.language)
     statement = latest_posts_statement(scope, now, limit).options(
         selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
     )
+    in_window = (DeletedEntry.scope == scope, DeletedEntry.deleted > now - deleted_window)
     deletions = (
-        select(DeletedEntry)
-        .where(DeletedEntry.scope == scope, DeletedEntry.deleted > deleted_since)
-        .order_by(DeletedEntry.deleted.desc())
-        .limit(limit)
+        select(DeletedEntry).where(*in_window).order_by(DeletedEntry.deleted.desc()).limit(limit)
     )
-    return FeedContent(category, session.scalars(statement).all(), session.scalars(deletions).all())
+    next_due = session.scalar(
+        select(func.min(ScopeEntry.published)).where(
+            ScopeEntry.scope == scope, ScopeEntry.published > now
+        )
+    )
+    oldest_deletion = session.scalar(select(func.min(DeletedEntry.deleted)).where(*in_window))
+    changes = [next_due, oldest_deletion + deleted_window if oldest_deletion else None]
+    return FeedContent(
+        category=category,
+        posts=session.scalars(statement).all(),
+        deletions=session.scalars(deletions).all(),
+        valid_until=min((c for c in changes if c is not None), default=None),
+    )
 
 
 def all_categories(session: Session) -> Sequence[Category]:

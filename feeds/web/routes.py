@@ -5,15 +5,14 @@ The URL scheme itself is documented in feeds.spec.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from feeds.links import SiteLinks
-from feeds.render import feed_title, render_feed
+from feeds.render import feed_title
+from feeds.service import FeedService
 from feeds.spec import FeedSpec, every_feed
 from feeds.store import Store, queries
-from feeds.web.http import feed_response
+from feeds.web.http import representation_response
 
 blueprint = Blueprint("feeds", __name__)
 
@@ -28,19 +27,12 @@ def _store() -> Store:
 @blueprint.get("/<lang>/feeds/category/<category>.<fmt>")
 def feed(fmt: str, category: str | None = None, lang: str | None = None) -> Response:
     """One feed, newest first; 404 for an unknown format, language or category."""
-    settings = current_app.extensions["feeds.settings"]
-    spec = FeedSpec.parse(settings, fmt, category, lang)
-    now = datetime.now(UTC)
-    with _store().session() as session:
-        content = queries.feed_content(
-            session,
-            spec,
-            now=now,
-            limit=settings.items_per_feed,
-            deleted_since=now - timedelta(days=settings.deleted_entries_days),
-        )
-    rendered = render_feed(spec, settings, content)
-    return feed_response(request, rendered, spec.format.media_type, settings.cache_max_age)
+    service: FeedService = current_app.extensions["feeds.service"]
+    spec = FeedSpec.parse(service.settings, fmt, category, lang)
+    representation = service.representation(spec)
+    return representation_response(
+        request, representation, spec.format.media_type, service.settings.cache_max_age
+    )
 
 
 @blueprint.get("/feeds.json")

@@ -1,0 +1,83 @@
+"""What a process knows of the store's revisions, refreshed at most every few moments.
+
+A feed request needs the revision of its scope to tell whether its cached bytes are
+current. Reading it from the database on every poll would cost a query per request, so
+each process keeps a RevisionView and re-reads it only when it is older than the
+configured staleness bound: one primary-key read of the store's own revision, and a full
+reload of the (small) revision and category tables only when that moved. A write in any
+process or instance is therefore seen everywhere within the bound.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from feeds.spec import FeedSpec, UnknownCategory
+from feeds.store.db import Store
+from feeds.store.models import STORE_SCOPE, Category, ScopeRevision, scope_key
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """The store's revisions and category ids as read at one moment."""
+
+    store_revision: int = -1
+    scope_revisions: Mapping[str, int] = field(default_factory=dict)
+    category_ids: Mapping[str, int] = field(default_factory=dict)
+
+    def scope_of(self, spec: FeedSpec) -> str:
+        """The scope key of a feed; UnknownCategory if its category does not exist."""
+        category_id = None
+        if spec.category is not None:
+            category_id = self.category_ids.get(spec.category)
+            if category_id is None:
+                raise UnknownCategory(f"unknown category {spec.category!r}")
+        return scope_key(category_id, spec.language)
+
+    def revision_of(self, scope: str) -> int:
+        """The revision of a scope (0 if nothing was ever written to it)."""
+        return self.scope_revisions.get(scope, 0)
+
+
+class RevisionBoard:
+    """One process's RevisionView, refreshed when older than ``staleness_seconds``."""
+
+    def __init__(self, store: Store, staleness_seconds: float) -> None:
+        self.store = store
+        self.staleness_seconds = staleness_seconds
+        self._view = RevisionView()
+        self._read_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def view(self) -> RevisionView:
+        """The current view, re-read from the database if it is older than the bound."""
+        if time.monotonic() - self._read_at < self.staleness_seconds:
+            return self._view
+        with self._lock:
+            started = time.monotonic()
+            if started - self._read_at >= self.staleness_seconds:
+                self._view = self._read()
+                self._read_at = started
+            return self._view
+
+    def _read(self) -> RevisionView:
+        with self.store.session() as session:
+            store_revision = session.scalar(
+                select(ScopeRevision.revision).where(ScopeRevision.scope == STORE_SCOPE)
+            )
+            if store_revision is None:
+                store_revision = 0
+            if store_revision == self._view.store_revision:
+                return self._view
+            scopes = session.execute(select(ScopeRevision.scope, ScopeRevision.revision)).all()
+            categories = session.execute(select(Category.slug, Category.id)).all()
+        return RevisionView(
+            store_revision=store_revision,
+            scope_revisions={scope: revision for scope, revision in scopes},
+            category_ids={slug: category_id for slug, category_id in categories},
+        )
