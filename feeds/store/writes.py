@@ -250,7 +250,9 @@ def create_category(session: Session, slug: str, name: str) -> Category:
 def ensure_category(session: Session, slug: str, name: str) -> Category:
     """The category with this slug, created with this name if missing."""
     _check_slug("slug", slug)
-    return _term(session, Category, TermInput(slug, _text("name", name, required=True)))
+    category = _term(session, Category, TermInput(slug, _text("name", name, required=True)))
+    touch_scopes(session, [], datetime.now(UTC))  # so that every process learns of it
+    return category
 
 
 def rename_category(
