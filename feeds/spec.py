@@ -11,7 +11,8 @@ The URL scheme, the one place it is written down in code:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from feeds.settings import Settings
@@ -45,19 +46,58 @@ class UnknownCategory(FeedNotFound):
     pass
 
 
+class BadPageCursor(ValueError):
+    """A ``before`` query parameter that is not a page cursor feeds made."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PageCursor:
+    """Where an older page of a feed starts: below this (published, post id) position.
+
+    Pages are keyset pages (RFC 5005 paged feeds): reading any page is the same index range
+    scan as reading the first, however deep it is.
+    """
+
+    published: datetime
+    post_id: int
+
+    @classmethod
+    def parse(cls, text: str) -> PageCursor:
+        """The cursor written by ``str(cursor)``: ``<microseconds since 1970>-<post id>``."""
+        micros, _, post_id = text.partition("-")
+        if not (micros.isdigit() and post_id.isdigit()) or len(micros) > 18:
+            raise BadPageCursor(f"before: {text!r} is not a page cursor")
+        published = _EPOCH + timedelta(microseconds=int(micros))
+        return cls(published, int(post_id))
+
+    def __str__(self) -> str:
+        return f"{(self.published - _EPOCH) // timedelta(microseconds=1)}-{self.post_id}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
-    """Which feed: an optional category, an optional language, and a format."""
+    """Which feed: an optional category, an optional language, a format, and a page
+    (the newest posts when ``before`` is None, else those older than the cursor)."""
 
     format: FeedFormat
     category: str | None = None
     language: str | None = None
+    before: PageCursor | None = None
 
     @classmethod
     def parse(
-        cls, settings: Settings, fmt: str, category: str | None = None, language: str | None = None
+        cls,
+        settings: Settings,
+        fmt: str,
+        category: str | None = None,
+        language: str | None = None,
+        before: str | None = None,
     ) -> FeedSpec:
-        """Turn the parts of a feed URL into a spec, refusing unknown formats and languages.
+        """Turn the parts of a feed URL into a spec, refusing unknown formats and languages,
+        and (BadPageCursor) a malformed page cursor.
 
         Whether the category exists is for the store to say.
         """
@@ -68,14 +108,20 @@ class FeedSpec:
             raise UnknownFormat(f"unknown feed format {fmt!r} (known: {known})") from None
         if language is not None and language not in settings.languages:
             raise UnknownLanguage(f"unknown language {language!r}")
-        return cls(feed_format, category, language)
+        cursor = PageCursor.parse(before) if before is not None else None
+        return cls(feed_format, category, language, cursor)
 
     @property
     def path(self) -> str:
-        """The path of this feed in the URL scheme above."""
+        """The path of this feed in the URL scheme above (with ``?before=`` for older pages)."""
         prefix = f"/{self.language}" if self.language else ""
         name = f"category/{self.category}" if self.category else "all"
-        return f"{prefix}/feeds/{name}.{self.format.value}"
+        page = f"?before={self.before}" if self.before else ""
+        return f"{prefix}/feeds/{name}.{self.format.value}{page}"
+
+    def page(self, before: PageCursor | None) -> FeedSpec:
+        """The same feed, at another page (None: the first, newest page)."""
+        return replace(self, before=before)
 
     @property
     def scope(self) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask.testing import FlaskClient
+from lxml import etree
 from sqlalchemy import event, select
 
 from feeds.settings import Settings
@@ -20,7 +21,7 @@ from feeds.store.writes import (
     post_query,
     update_post,
 )
-from tests.conftest import add_post, parse_feed
+from tests.conftest import BASE_URL, add_post, parse_feed
 
 
 def load_post(store: Store, post_id: int) -> Post:
@@ -135,6 +136,7 @@ def test_drafts_have_no_scope_entries_until_published(store: Store, settings: Se
 
 
 SCOPED_TABLES = ("scope_entries", "deleted_entries")
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 def explain(client: FlaskClient, path: str) -> dict[str, list[str]]:
@@ -159,9 +161,10 @@ def explain(client: FlaskClient, path: str) -> dict[str, list[str]]:
     return plans
 
 
-def assert_index_range_scans(plans: dict[str, list[str]]) -> None:
+def assert_index_range_scans(plans: dict[str, list[str]], queries: int = 4) -> None:
     """No query sorts or scans a scope table, and the latest-N query walks the index."""
-    assert len(plans) == 4, list(plans)  # latest posts, deletions, next due, oldest deletion
+    # The first page: latest posts, deletions, next due post, oldest deletion.
+    assert len(plans) == queries, list(plans)
     for statement, plan in plans.items():
         assert not any("TEMP B-TREE" in step for step in plan), (statement, plan)
         assert not any(step.startswith("SCAN") for step in plan), (statement, plan)
@@ -222,3 +225,10 @@ def test_plan_check_catches_a_sort_of_the_whole_category(busy_store: Store) -> N
             f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values())
         ).all()
     assert any("TEMP B-TREE" in row[-1] for row in plan)
+
+
+def test_an_older_page_is_an_index_range_scan_too(busy_store: Store, client: FlaskClient) -> None:
+    first = etree.fromstring(client.get("/feeds/all.atom").data)
+    (next_page,) = first.xpath("//a:link[@rel='next']/@href", namespaces={"a": ATOM_NS})
+    assert "?before=" in next_page
+    assert_index_range_scans(explain(client, next_page.removeprefix(BASE_URL)), queries=1)

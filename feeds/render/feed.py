@@ -26,6 +26,7 @@ EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 GENERATOR = "feeds"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True)
@@ -73,18 +74,28 @@ def render_feed(spec: FeedSpec, settings: Settings, content: FeedContent) -> Ren
         links.category(category.slug, spec.language) if category else links.home(spec.language)
     )
     self_url = links.feed(spec)
+    first_url = links.feed(spec.page(None))
+    # RFC 5005 paged feed: every page links to the first page and to the next, older one.
+    pages = {"first": first_url} if spec.before else {}
+    if content.next_page is not None:
+        pages["next"] = links.feed(spec.page(content.next_page))
 
     generator = FeedGenerator()
     generator.load_extension("dc", atom=False, rss=True)
     generator.register_extension("entry_language", _NoFeedExtension, _EntryLanguage, rss=False)
     generator.register_extension("tombstones", _Tombstones, _NoEntryExtension, rss=False)
     generator.tombstones.deletions = content.deletions
-    generator.id(self_url)
+    generator.register_extension("pages", _RssPageLinks, _NoEntryExtension, atom=False)
+    generator.pages.links = pages
+    generator.id(first_url)
     generator.title(feed_title(settings, spec, category))
     generator.subtitle(settings.site_description)
     generator.description(settings.site_description)
-    # feedgen takes the last link added as RSS's <link>: the blog page, not the feed.
-    generator.link(href=self_url, rel="self", type=spec.format.media_type.split(";")[0])
+    feed_type = spec.format.media_type.split(";")[0]
+    generator.link(href=self_url, rel="self", type=feed_type)
+    for rel, href in pages.items():
+        generator.link(href=href, rel=rel, type=feed_type)
+    # feedgen takes the last link added as RSS's <link>: the blog page, not a feed.
     generator.link(href=alternate, rel="alternate", type="text/html")
     generator.language(language)
     generator.author(name=settings.site_title, uri=settings.home_url)
@@ -138,6 +149,23 @@ class _NoFeedExtension(BaseExtension):
 
 class _NoEntryExtension(BaseEntryExtension):
     """feedgen wants an entry-level class for every extension; this one adds nothing."""
+
+
+class _RssPageLinks(BaseExtension):
+    """RFC 5005 page links (first, next) in RSS, as atom:link elements of the channel.
+
+    feedgen writes only the self link into RSS; Atom gets these from generator.link()."""
+
+    def __init__(self) -> None:
+        self.links: dict[str, str] = {}
+
+    def extend_rss(self, feed: etree._Element) -> etree._Element:
+        channel = feed.find("channel")
+        for rel, href in self.links.items():
+            etree.SubElement(
+                channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type="application/rss+xml"
+            )
+        return feed
 
 
 class _Tombstones(BaseExtension):

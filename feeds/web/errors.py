@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from feeds.spec import FeedNotFound
+from feeds.spec import BadPageCursor, FeedNotFound
 from feeds.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,10 @@ def error_response(status: int, message: str) -> tuple[Response, int]:
 
 def register_error_handlers(app: Flask) -> None:
     """Answer feed lookups, HTTP errors and database outages with JSON."""
+
+    @app.errorhandler(BadPageCursor)
+    def bad_cursor(error: BadPageCursor) -> tuple[Response, int]:
+        return error_response(400, str(error))
 
     @app.errorhandler(FeedNotFound)
     def feed_not_found(error: FeedNotFound) -> tuple[Response, int]:

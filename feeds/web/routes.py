@@ -28,7 +28,7 @@ def _store() -> Store:
 def feed(fmt: str, category: str | None = None, lang: str | None = None) -> Response:
     """One feed, newest first; 404 for an unknown format, language or category."""
     service: FeedService = current_app.extensions["feeds.service"]
-    spec = FeedSpec.parse(service.settings, fmt, category, lang)
+    spec = FeedSpec.parse(service.settings, fmt, category, lang, request.args.get("before"))
     representation = service.representation(spec)
     return representation_response(
         request, representation, spec.format.media_type, service.settings.cache_max_age
