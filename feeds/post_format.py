@@ -17,7 +17,7 @@ carry a time zone.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from dateutil import parser as date_parser
@@ -77,7 +77,7 @@ def post_from_json(document: Any) -> PostInput:
             raise InvalidInput(name, "is required")
     text = {name: _string(document, name) for name in TEXT_FIELDS}
     status = document.get("status", PostStatus.PUBLISHED.value)
-    if status not in {s.value for s in PostStatus}:
+    if not isinstance(status, str) or status not in {s.value for s in PostStatus}:
         raise InvalidInput("status", "must be 'draft' or 'published'")
     return PostInput(
         title=text["title"] or "",
@@ -113,9 +113,12 @@ def parse_datetime(name: str, value: Any) -> datetime | None:
         raise InvalidInput(name, "must be a date-time string")
     try:
         parsed = date_parser.parse(value)
+        zoned = parsed.utcoffset() is not None  # raises on an offset of a day or more
+        if zoned:
+            parsed.astimezone(UTC)  # raises on a date UTC cannot hold (year 1 at +14:00)
     except (ValueError, OverflowError):
         raise InvalidInput(name, f"{value!r} is not a date") from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    if not zoned:
         raise InvalidInput(name, f"{value!r} has no time zone (add Z or +02:00)")
     return parsed
 
