@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     It refuses to start on a database that has no feeds schema.
     """
-    from feeds.web import errors, routes, wordpress
+    from feeds.web import api, errors, routes, wordpress
 
     settings = settings or Settings.load()
     store = Store(settings.database_url)
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["feeds.store"] = store
     app.extensions["feeds.service"] = FeedService(settings, store)
     app.register_blueprint(routes.blueprint)
+    app.register_blueprint(api.blueprint)
     if settings.wordpress_redirects:
         app.register_blueprint(wordpress.wordpress_blueprint(settings))
     errors.register_error_handlers(app)
