@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from feeds.links import SiteLinks
-from feeds.render import feed_title
+from feeds.render.index import feed_index
 from feeds.service import FeedService
-from feeds.spec import FeedSpec, every_feed
+from feeds.spec import FeedSpec
 from feeds.store import Store, queries
 from feeds.web.http import representation_response
 
@@ -36,27 +35,12 @@ def feed(fmt: str, category: str | None = None, lang: str | None = None) -> Resp
 
 
 @blueprint.get("/feeds.json")
-def feed_index() -> Response:
+def feed_index_json() -> Response:
     """Every feed: its URL, title, scope, category, language and format."""
     settings = current_app.extensions["feeds.settings"]
-    links = SiteLinks(settings)
     with _store().session() as session:
-        categories = queries.all_categories(session)
-    by_slug = {c.slug: c for c in categories}
-    specs = every_feed(settings, by_slug)
-    feeds = [
-        {
-            "url": links.feed(spec),
-            "title": feed_title(settings, spec, by_slug.get(spec.category or "")),
-            "scope": spec.scope,
-            "category": spec.category,
-            "language": spec.language,
-            "format": spec.format.value,
-            "content_type": spec.format.media_type,
-        }
-        for spec in specs
-    ]
-    response = jsonify({"site": settings.site_title, "home": settings.home_url, "feeds": feeds})
+        categories = {c.slug: c for c in queries.all_categories(session)}
+    response = jsonify(feed_index(settings, categories))
     response.cache_control.public = True
     response.cache_control.max_age = settings.cache_max_age
     return response

@@ -1,0 +1,101 @@
+"""A static export of every feed, for nginx (gzip_static) or a CDN to serve as files.
+
+``build_static(service, directory)`` writes each feed's first page at its URL path
+(``feeds/all.atom``, ``fr/feeds/category/tech.rss``…) with a ``.gz`` sibling, and
+``feeds.json``. It is incremental: a manifest remembers the revision each file was built
+at, and only feeds whose revision moved (or whose scheduled post fell due) are rendered
+again; a file is rewritten only when its bytes changed, atomically (write, then rename),
+with its modification time set to the feed's own update time, so that the file server's
+Last-Modified is honest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feeds.render.index import feed_index
+from feeds.service import FeedService
+from feeds.spec import every_feed
+from feeds.store import queries
+
+MANIFEST = ".feeds-build.json"
+
+
+@dataclass
+class BuildResult:
+    """What a build did: feeds rendered and rewritten, rendered but identical, skipped."""
+
+    written: list[str] = field(default_factory=list)
+    identical: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def build_static(service: FeedService, directory: Path, now: datetime | None = None) -> BuildResult:
+    """Bring ``directory`` up to date with every feed of the store."""
+    now = now or datetime.now(UTC)
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest_path = directory / MANIFEST
+    previous = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    view = service.revisions.view()
+    with service.store.session() as session:
+        categories = {c.slug: c for c in queries.all_categories(session)}
+    specs = every_feed(service.settings, categories)
+    result = BuildResult()
+    manifest: dict[str, dict[str, object]] = {}
+    for spec in specs:
+        name = spec.path.lstrip("/")
+        revision = view.revision_of(view.scope_of(spec))
+        known = previous.get(name)
+        if known and known["revision"] == revision and _still_valid(known, now):
+            manifest[name] = known
+            result.skipped.append(name)
+            continue
+        representation = service.render(spec, revision, now)
+        target = directory / name
+        if known and known["etag"] == representation.etag and target.is_file():
+            result.identical.append(name)
+        else:
+            mtime = representation.last_modified.timestamp()
+            _write_atomically(target, representation.identity, mtime)
+            _write_atomically(target.with_name(target.name + ".gz"), representation.gzip, mtime)
+            result.written.append(name)
+        valid_until = representation.valid_until
+        manifest[name] = {
+            "revision": revision,
+            "etag": representation.etag,
+            "valid_until": valid_until.isoformat() if valid_until else None,
+        }
+    for name in sorted(set(previous) - set(manifest)):  # feeds of deleted categories
+        for stale in (directory / name, directory / f"{name}.gz"):
+            stale.unlink(missing_ok=True)
+        result.removed.append(name)
+    index = json.dumps(feed_index(service.settings, categories), ensure_ascii=False)
+    _write_atomically(directory / "feeds.json", index.encode(), now.timestamp())
+    _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode(), now.timestamp())
+    return result
+
+
+def _still_valid(known: dict[str, object], now: datetime) -> bool:
+    valid_until = known.get("valid_until")
+    return valid_until is None or now < datetime.fromisoformat(str(valid_until))
+
+
+def _write_atomically(target: Path, data: bytes, mtime: float) -> None:
+    """Write ``data`` to ``target`` so that a reader sees the old file or the new, never half."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o644)
+        os.utime(temporary, (mtime, mtime))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

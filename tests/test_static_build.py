@@ -1,0 +1,142 @@
+"""`feeds build DIR`: every feed as files, rebuilt incrementally, served by a real nginx."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+
+from feeds.service import FeedService
+from feeds.settings import Settings
+from feeds.static_build import build_static
+from feeds.store import Store
+from tests.conftest import REPO, add_post, parse_feed
+
+
+@pytest.fixture
+def service(store: Store, settings: Settings) -> FeedService:
+    add_post(store, settings, slug="one", categories=["tech"])
+    add_post(store, settings, slug="deux", language="fr", categories=["donjon"])
+    return FeedService(settings, store)
+
+
+def test_build_writes_every_feed_with_a_gzip_sibling(service: FeedService, tmp_path: Path) -> None:
+    result = build_static(service, tmp_path)
+    assert (
+        len(result.written) == 2 * 12 * 3
+    )  # formats × (site + 11 languages) × (all + 2 categories)
+    for name in result.written:
+        body = (tmp_path / name).read_bytes()
+        parse_feed(body)
+        assert gzip.decompress((tmp_path / f"{name}.gz").read_bytes()) == body
+    assert (tmp_path / "fr/feeds/category/donjon.rss").is_file()
+    assert '"feeds"' in (tmp_path / "feeds.json").read_text()
+
+
+def test_file_time_is_the_feed_update_time(service: FeedService, tmp_path: Path) -> None:
+    build_static(service, tmp_path)
+    path = tmp_path / "feeds/category/tech.atom"
+    updated = parse_feed(path.read_bytes()).feed.updated
+    assert datetime.fromtimestamp(path.stat().st_mtime, UTC) == datetime.fromisoformat(updated)
+
+
+def test_a_second_build_rewrites_nothing(service: FeedService, tmp_path: Path) -> None:
+    build_static(service, tmp_path)
+    again = build_static(service, tmp_path)
+    assert again.written == [] and again.identical == []
+    assert len(again.skipped) == 72
+
+
+def test_a_write_rebuilds_only_the_feeds_of_its_scopes(
+    service: FeedService, store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    build_static(service, tmp_path)
+    add_post(store, settings, slug="trois", language="fr", categories=["donjon"])
+    result = build_static(service, tmp_path)
+    assert sorted(result.written) == sorted(
+        f"{prefix}feeds/{name}.{fmt}"
+        for prefix in ("", "fr/")
+        for name in ("all", "category/donjon")
+        for fmt in ("atom", "rss")
+    )
+    entries = parse_feed((tmp_path / "fr/feeds/category/donjon.atom").read_bytes()).entries
+    assert len(entries) == 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def nginx(service: FeedService, tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A real nginx serving a static build with the repository's deploy/nginx-static.conf."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    site = tmp_path / "site"
+    build_static(service, site)
+    port = free_port()
+    server = (REPO / "deploy/nginx-static.conf").read_text()
+    server = server.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    server = server.replace("root /srv/feeds;", f"root {site};")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(
+        "daemon off; master_process off; worker_processes 1;\n"
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+        "events {}\n"
+        f"http {{ access_log off; client_body_temp_path {tmp_path}/body;"
+        f" proxy_temp_path {tmp_path}/proxy; fastcgi_temp_path {tmp_path}/fastcgi;"
+        f" uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;\n{server}\n}}\n"
+    )
+    process = subprocess.Popen([binary, "-p", str(tmp_path), "-c", str(conf)])
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "error.log").read_text()) from None
+            time.sleep(0.05)
+    yield port, site
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def get(port: int, path: str, headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response, body
+
+
+def test_nginx_serves_the_build_the_way_aggregators_expect(nginx: tuple[int, Path]) -> None:
+    port, site = nginx
+    response, body = get(port, "/fr/feeds/category/donjon.atom", {"Accept-Encoding": "gzip"})
+    assert response.status == 200
+    assert response.getheader("Content-Type") == "application/atom+xml; charset=utf-8"
+    assert response.getheader("Content-Encoding") == "gzip"
+    assert response.getheader("Vary") == "Accept-Encoding"
+    parsed = parse_feed(gzip.decompress(body))
+    assert len(parsed.entries) == 1
+    modified = parsedate_to_datetime(response.getheader("Last-Modified"))
+    assert modified == datetime.fromisoformat(parsed.feed.updated).replace(microsecond=0)
+
+    plain, plain_body = get(port, "/fr/feeds/category/donjon.atom", {})
+    assert plain_body == (site / "fr/feeds/category/donjon.atom").read_bytes()
+    etag = plain.getheader("ETag")
+    again, again_body = get(port, "/fr/feeds/category/donjon.atom", {"If-None-Match": etag})
+    assert again.status == 304 and again_body == b""
+    rss, _ = get(port, "/feeds/all.rss", {})
+    assert rss.getheader("Content-Type") == "application/rss+xml; charset=utf-8"
