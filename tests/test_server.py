@@ -23,6 +23,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_port(process: subprocess.Popen[bytes], port: int, timeout: float = 30) -> None:
+    """Wait until ``process`` listens on ``port``; fail with its stderr if it dies first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(
+                    process.stderr.read().decode() if process.stderr else ""
+                ) from None
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def server(demo_settings: Settings) -> Iterator[tuple[str, int]]:
     port = free_port()
@@ -38,18 +54,7 @@ def server(demo_settings: Settings) -> Iterator[tuple[str, int]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(
-                    process.stderr.read().decode() if process.stderr else ""
-                ) from None
-            time.sleep(0.1)
+    wait_for_port(process, port)
     yield "127.0.0.1", port
     process.terminate()
     process.wait(timeout=10)
