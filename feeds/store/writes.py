@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -189,17 +189,26 @@ def update_post(
 
 
 def upsert_post(
-    session: Session, settings: Settings, data: PostInput, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    data: PostInput,
+    now: datetime | None = None,
+    *,
+    free_slug: bool = False,
 ) -> tuple[Post, WriteOutcome]:
     """Create the post, or update the one with the same external id (else entry id).
 
     This is how a CMS or an importer sends the same post twice without a duplicate.
+    With ``free_slug``, a slug another post holds gives way to a free one instead of a
+    Conflict: importers take foreign slugs that may clash with the store's.
     """
     existing = None
     if data.external_id:
         existing = session.scalar(post_query().where(Post.external_id == data.external_id))
     if existing is None and data.entry_id:
         existing = session.scalar(post_query().where(Post.entry_id == data.entry_id))
+    if free_slug:
+        data = replace(data, slug=_free_slug(session, data, existing))
     if existing is None:
         return create_post(session, settings, data, now), WriteOutcome.CREATED
     changed = update_post(session, settings, existing, data, now)
@@ -427,6 +436,24 @@ def _author(session: Session, data: AuthorInput) -> Author:
         author.uri = data.uri
     session.flush()
     return author
+
+
+def _free_slug(session: Session, data: PostInput, existing: Post | None) -> str:
+    """``data.slug``, unless another post of the language holds it: then the numbered slug
+    ``existing`` took last time (so that importing again changes nothing), else a free one."""
+    wanted = data.slug.strip()
+    holder = session.scalar(
+        select(Post.id).where(Post.language == data.language, Post.slug == wanted)
+    )
+    if not wanted or holder is None or (existing is not None and holder == existing.id):
+        return data.slug
+    if (
+        existing is not None
+        and existing.language == data.language
+        and re.fullmatch(rf"{re.escape(wanted[:190])}-\d+", existing.slug)
+    ):
+        return existing.slug
+    return available_slug(session, data.language, wanted)
 
 
 def _check_free(session: Session, data: PostInput, post: Post | None = None) -> None:
