@@ -1,0 +1,188 @@
+"""Running an import: records in, posts written through the write path, counts out.
+
+Each record is written in its own savepoint, so that a bad one rolls back alone, and the
+session commits every ``batch_size`` records. ``strict`` makes the whole import one
+transaction that the first bad record aborts; ``dry_run`` rolls everything back at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from feeds.settings import Settings
+from feeds.store import Store
+from feeds.store.writes import InvalidInput, PostInput, WriteOutcome, upsert_post
+
+DEFAULT_BATCH_SIZE = 500
+
+
+class ImportFailed(Exception):
+    """The import was refused or stopped; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record of a source, at ``position`` ("line 12", "item 5 (guid …)").
+
+    It holds a ``post`` to write, or says why it is skipped: ``ignored`` when it is not a
+    post to import (a page, a trashed post), ``invalid`` when it is a post that cannot be
+    imported (no date); only the latter aborts a strict import.
+    """
+
+    position: str
+    post: PostInput | None = None
+    ignored: str | None = None
+    invalid: str | None = None
+
+
+@dataclass(frozen=True)
+class Skip:
+    position: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to run an import: the command line's options."""
+
+    dry_run: bool = False
+    strict: bool = False
+    batch_size: int = DEFAULT_BATCH_SIZE
+    language: str | None = None
+
+
+@dataclass
+class ImportReport:
+    """What an import did: posts created, updated, unchanged, and each record skipped."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skips: list[Skip] = field(default_factory=list)
+    dry_run: bool = False
+
+    def counts(self) -> str:
+        """One line: ``created 12, updated 0, unchanged 3, skipped 2``."""
+        return (
+            f"created {self.created}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, skipped {len(self.skips)}"
+        )
+
+    def add(self, outcome: WriteOutcome) -> None:
+        """Count one post written."""
+        name = outcome.value
+        setattr(self, name, getattr(self, name) + 1)
+
+
+def run_import(
+    store: Store,
+    settings: Settings,
+    records: Iterable[Record],
+    options: ImportOptions,
+    *,
+    free_slugs: bool = False,
+    progress: Callable[[], None] | None = None,
+    finish: Callable[[Session], None] | None = None,
+) -> ImportReport:
+    """Write ``records`` through upsert_post and count what happened.
+
+    ``free_slugs`` lets a post whose slug another post holds take a free one (foreign
+    slugs); ``finish`` runs in the last transaction of an import that is not a dry run.
+    ImportFailed when the source fails, the store fails, or a strict import meets a bad
+    record; batches committed before stay (the import can be run again: it is idempotent).
+    """
+    report = ImportReport(dry_run=options.dry_run)
+    one_transaction = options.strict or options.dry_run
+    first_seen: dict[str, str] = {}
+    committed = 0
+    with store.session() as session:
+        try:
+            _begin(session)
+            for number, record in enumerate(records, start=1):
+                problem = _write(session, settings, record, report, first_seen, free_slugs)
+                if problem is not None and options.strict:
+                    raise ImportFailed(
+                        f"{record.position}: {problem}; nothing was imported (--strict)"
+                    )
+                if progress is not None:
+                    progress()
+                if not one_transaction and number % options.batch_size == 0:
+                    session.commit()
+                    session.expunge_all()  # keeps memory flat whatever the file's size
+                    committed = number
+                    _begin(session)
+            if finish is not None and not options.dry_run:
+                finish(session)
+            if options.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except ImportFailed as failure:
+            session.rollback()
+            raise ImportFailed(_after_batches(str(failure), committed)) from None
+        except SQLAlchemyError as error:
+            session.rollback()
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise ImportFailed(_after_batches(f"database error: {reason}", committed)) from None
+    return report
+
+
+def _write(
+    session: Session,
+    settings: Settings,
+    record: Record,
+    report: ImportReport,
+    first_seen: dict[str, str],
+    free_slugs: bool,
+) -> str | None:
+    """Write one record in its own savepoint and count it; the problem that stopped it, if any."""
+    if record.ignored is not None:
+        report.skips.append(Skip(record.position, record.ignored))
+        return None
+    problem = record.invalid
+    post = record.post
+    key = (post.external_id or post.entry_id) if post is not None else None
+    if problem is None and key in first_seen:
+        problem = f"the same id as {first_seen[key]}"
+    if problem is None and post is not None:
+        try:
+            with session.begin_nested():
+                _, outcome = upsert_post(session, settings, post, free_slug=free_slugs)
+        except InvalidInput as error:
+            problem = str(error)
+        else:
+            report.add(outcome)
+            if key:
+                first_seen[key] = record.position
+            return None
+    problem = problem or "nothing to import"
+    report.skips.append(Skip(record.position, problem))
+    return problem
+
+
+def _begin(session: Session) -> None:
+    """Open the transaction for real before the first savepoint.
+
+    pysqlite sends BEGIN only before a data change, so a SAVEPOINT sent first would open
+    the transaction itself, and its RELEASE would commit it: a later rollback (dry run,
+    strict) would then leave the first post written.
+    """
+    connection = session.connection()
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.connection.dbapi_connection.in_transaction
+    ):  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN")
+
+
+def _after_batches(message: str, committed: int) -> str:
+    if not committed:
+        return message
+    return (
+        f"{message} (the first {committed} records were committed before it; "
+        "importing the file again is safe)"
+    )
