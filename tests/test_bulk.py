@@ -1,0 +1,141 @@
+"""bulk_create_posts: the write path's rules, many posts at a time."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from itertools import islice
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from feeds import create_app
+from feeds.demo import demo_posts
+from feeds.settings import Settings
+from feeds.store import Store
+from feeds.store.bulk import bulk_create_posts
+from feeds.store.models import Category, Post, PostStatus, ScopeEntry
+from feeds.store.writes import Conflict, InvalidInput, PostInput, TermInput, create_post
+from tests.conftest import make_settings, parse_feed
+
+FEED_PATHS = (
+    "/feeds/all.atom",
+    "/feeds/all.rss",
+    "/feeds/category/tech.atom",
+    "/fr/feeds/all.rss",
+    "/en/feeds/category/blog-posts.atom",
+    "/ar/feeds/category/blog-posts.rss",
+)
+
+
+def _inputs(settings: Settings, count: int) -> list[PostInput]:
+    """``count`` demo posts (the sample page's, then generated ones: drafts, scheduled posts,
+    eleven languages), with fixed entry ids."""
+    return [
+        replace(post, entry_id=f"urn:uuid:{uuid.UUID(int=number)}")
+        for number, post in enumerate(islice(demo_posts(settings, count), count))
+    ]
+
+
+def _client(tmp_path: Path, name: str) -> tuple[Settings, Store, FlaskClient]:
+    settings = make_settings(f"sqlite:///{tmp_path / name}")
+    store = Store(settings.database_url)
+    store.create_schema()
+    return settings, store, create_app(settings).test_client()
+
+
+def _count(store: Store, statement: object) -> int:
+    with store.session() as session:
+        return session.scalar(statement)  # type: ignore[arg-type]
+
+
+def test_bulk_posts_show_in_feeds_exactly_like_created_posts(tmp_path: Path) -> None:
+    one_settings, one_store, one = _client(tmp_path, "one.db")
+    bulk_settings, bulk_store, bulk = _client(tmp_path, "bulk.db")
+    inputs = _inputs(one_settings, 120)
+    with one_store.session() as session:
+        for post in inputs:
+            create_post(session, one_settings, post)
+        session.commit()
+    with bulk_store.session() as session:
+        assert bulk_create_posts(session, bulk_settings, inputs, batch=7) == len(inputs)
+        session.commit()
+    for path in FEED_PATHS:
+        expected, got = one.get(path), bulk.get(path)
+        assert got.status_code == 200, path
+        assert got.data == expected.data, path
+        assert parse_feed(got.data).entries, path
+
+
+def test_bulk_posts_get_a_new_entry_id_each(store: Store, settings: Settings) -> None:
+    inputs = [replace(post, entry_id=None) for post in _inputs(settings, 30)]
+    with store.session() as session:
+        bulk_create_posts(session, settings, inputs)
+        session.commit()
+        entry_ids = session.scalars(select(Post.entry_id)).all()
+    assert len(set(entry_ids)) == len(inputs)
+    assert all(entry_id.startswith("urn:uuid:") for entry_id in entry_ids)
+
+
+def test_bulk_drafts_have_no_scope_rows(store: Store, settings: Settings) -> None:
+    inputs = _inputs(settings, 10)
+    drafts = [replace(post, status=PostStatus.DRAFT) for post in inputs[:4]]
+    with store.session() as session:
+        bulk_create_posts(session, settings, [*drafts, *inputs[4:]])
+        session.commit()
+        draft_ids = session.scalars(select(Post.id).where(Post.status == PostStatus.DRAFT)).all()
+    assert len(draft_ids) == 4
+    assert _count(store, select(func.count()).where(ScopeEntry.post_id.in_(draft_ids))) == 0
+    assert _count(store, select(func.count(ScopeEntry.post_id.distinct()))) == 6
+
+
+def test_bulk_posts_reach_a_feed_already_cached(client: FlaskClient, store: Store) -> None:
+    settings = client.application.extensions["feeds.settings"]
+    inputs = _inputs(settings, 10)
+    with store.session() as session:
+        bulk_create_posts(session, settings, inputs[:5])
+        session.commit()
+    before = parse_feed(client.get("/feeds/all.atom").data)
+    with store.session() as session:
+        bulk_create_posts(session, settings, inputs[5:])
+        session.commit()
+    after = parse_feed(client.get("/feeds/all.atom").data)
+    assert len(after.entries) > len(before.entries)
+
+
+def test_bulk_bad_input_names_the_field_and_keeps_nothing_of_its_batch(
+    store: Store, settings: Settings
+) -> None:
+    good = _inputs(settings, 3)
+    fresh = replace(good[2], categories=[TermInput("brand-new")])
+    bad = replace(good[0], slug="bad", entry_id=None, language="xx")
+    with store.session() as session:
+        with pytest.raises(InvalidInput) as raised:
+            bulk_create_posts(session, settings, [good[0], good[1], fresh, bad], batch=2)
+        session.commit()
+    assert raised.value.field == "language"
+    assert _count(store, select(func.count()).select_from(Post)) == 2
+    assert _count(store, select(func.count()).where(Category.slug == "brand-new")) == 0
+
+
+def _twin(post: PostInput, field: str) -> PostInput:
+    """Another post that shares only ``field`` (its slug or entry id) with ``post``."""
+    others = {"slug": f"{post.slug}-twin", "entry_id": f"{post.entry_id}-twin"}
+    del others[field]
+    return replace(post, **others)
+
+
+@pytest.mark.parametrize("field", ["slug", "entry_id"])
+def test_bulk_refuses_a_slug_or_entry_id_already_taken(
+    store: Store, settings: Settings, field: str
+) -> None:
+    first, second = _inputs(settings, 2)
+    with store.session() as session:
+        bulk_create_posts(session, settings, [first])
+        with pytest.raises(Conflict) as in_store:
+            bulk_create_posts(session, settings, [_twin(first, field)])
+        with pytest.raises(Conflict) as in_batch:
+            bulk_create_posts(session, settings, [second, _twin(second, field)])
+    assert in_store.value.field == in_batch.value.field == field
