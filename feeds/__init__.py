@@ -6,20 +6,19 @@ from flask import Flask
 
 from feeds.service import FeedService
 from feeds.settings import Settings
-from feeds.store import Store, StoreUnavailable
+from feeds.store import Store
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask application serving the feeds of ``settings`` (default: Settings.load()).
 
-    It refuses to start on a database that has no feeds schema.
+    It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
     from feeds.web import api, errors, routes, wordpress
 
     settings = settings or Settings.load()
     store = Store(settings.database_url)
-    if not store.has_schema():
-        raise StoreUnavailable("the database has no feeds schema yet: run `feeds init` first")
+    store.check_schema()
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes

@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
-
-from feeds.store.models import Base
 
 
 class StoreUnavailable(Exception):
@@ -29,16 +31,40 @@ class Store:
             event.listen(self.engine, "connect", _configure_sqlite)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
-    def create_schema(self) -> None:
-        """Create every table and index that does not exist yet."""
-        with self._reaching():
-            Base.metadata.create_all(self.engine)
+    def create_schema(self, revision: str = "head") -> None:
+        """Create the schema, or upgrade it, by running the migrations up to ``revision``."""
+        with self._reaching(), self.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite alters a table by copying it; with foreign keys on, dropping the old
+                # copy would cascade and delete every row that points at it.
+                connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+                connection.commit()
+            with connection.begin():
+                command.upgrade(_alembic_config(connection), revision)
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
+
+    def schema_revision(self) -> str | None:
+        """The migration the database is at (None for a database without the schema)."""
+        with self._reaching(), self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def check_schema(self) -> None:
+        """Refuse (StoreUnavailable) a database whose schema is missing or not the newest."""
+        current, head = self.schema_revision(), head_revision()
+        if current is None:
+            raise StoreUnavailable("the database has no feeds schema yet: run `feeds init` first")
+        if current != head:
+            raise StoreUnavailable(
+                f"the database schema is at migration {current}, this feeds needs {head}: "
+                "run `feeds db upgrade` first"
+            )
 
     def has_schema(self) -> bool:
-        """Whether the database holds the store's tables."""
-        with self._reaching():
-            present = set(inspect(self.engine).get_table_names())
-        return set(Base.metadata.tables) <= present
+        """Whether the database's schema is at the newest migration."""
+        return self.schema_revision() == head_revision()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -53,6 +79,20 @@ class Store:
             where = self.engine.url.render_as_string(hide_password=True)
             reason = (str(error.orig) or type(error.orig).__name__).splitlines()[0]
             raise StoreUnavailable(f"cannot reach the database {where}: {reason}") from None
+
+
+def head_revision() -> str:
+    """The newest migration this version of feeds knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "feeds:migrations")
+    config.attributes["connection"] = connection
+    return config
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
