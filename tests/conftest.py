@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
+from sqlalchemy import Engine, create_engine
 
 from feeds import create_app
 from feeds.demo import demo_posts, load_demo
@@ -32,9 +35,46 @@ def make_settings(database_url: str, **changes: object) -> Settings:
     return settings.replace(database_url=database_url, base_url=BASE_URL, **values)
 
 
+# Set by .ci/run's second pass (see .ci/postgres): run the whole suite on PostgreSQL.
+POSTGRES_URL = os.environ.get("FEEDS_TEST_DATABASE_URL")
+_postgres_admin: Engine | None = None
+_postgres_schemas: list[str] = []
+
+
+def database_url(tmp_path: Path, name: str = "feeds") -> str:
+    """A fresh, empty database: a SQLite file, or a new schema of the test PostgreSQL."""
+    global _postgres_admin
+    if not POSTGRES_URL:
+        return f"sqlite:///{tmp_path / name}.db"
+    if _postgres_admin is None:
+        _postgres_admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with _postgres_admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    _postgres_schemas.append(schema)
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL's URL; a test that needs PostgreSQL fails (not skips) without it."""
+    if not POSTGRES_URL:
+        pytest.fail('FEEDS_TEST_DATABASE_URL is not set: run `eval "$(bash .ci/postgres)"`')
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_schemas() -> Iterator[None]:
+    yield
+    if _postgres_admin is not None:
+        with _postgres_admin.connect() as connection:
+            for schema in _postgres_schemas:
+                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        _postgres_admin.dispose()
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(f"sqlite:///{tmp_path / 'feeds.db'}")
+    return make_settings(database_url(tmp_path))
 
 
 @pytest.fixture
@@ -59,8 +99,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings on a database holding the demo blog; shared, so tests must not write to it."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    settings = make_settings(f"sqlite:///{path}")
+    settings = make_settings(database_url(tmp_path_factory.mktemp("demo"), "demo"))
     store = Store(settings.database_url)
     store.create_schema()
     with store.session() as session:
