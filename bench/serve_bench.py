@@ -1,0 +1,202 @@
+"""Requests per second of a category feed: feeds against the usual way and a bare callable.
+
+    python bench/serve_bench.py --datasets /tmp/feeds-1k.db,/tmp/feeds-100k.db [--runs 3]
+
+For each dataset (made by bench/dataset.py) it starts, on 127.0.0.1, feeds
+(``feeds:create_app()``) under gunicorn gthread and under granian (WSGI), the naive
+baseline (bench/naive_app.py) and the bare callable (bench/bare_app.py, serving the bytes
+feeds answered) under gunicorn gthread; then drives each, in turn, with wrk (2 threads,
+32 connections, 5 s) for the 50-entry Atom feed of the largest category: 200 identity,
+304 (If-None-Match with the current ETag), and gzip (Accept-Encoding: gzip). Runs are
+interleaved (run 1 of every cell, then run 2…) so that noise spreads over all servers.
+It prints one table: req/s (median and range over runs) and the ratios to the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import (
+    Server,
+    count_posts,
+    fetch,
+    granian,
+    gunicorn,
+    human_count,
+    largest_category,
+    running,
+    store_env,
+    wrk,
+)
+
+PRODUCT, GRANIAN, NAIVE, BARE = "feeds/gunicorn", "feeds/granian", "naive/gunicorn", "bare/gunicorn"
+KINDS = ("200", "304", "gzip")
+# At the largest dataset: feeds/naive at least this much, bare/feeds at most this much.
+TARGETS = {"200": 50.0, "304": 100.0}
+BARE_TARGET = 2.0
+LOGS = Path("/tmp/bench-logs")
+
+Samples = dict[tuple[str, str, str], list[float]]  # (dataset, kind, server) → req/s
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server under load and the request headers of each kind of answer."""
+
+    server: Server
+    path: str
+    headers: Mapping[str, Mapping[str, str]]
+
+
+def answer_headers(server: Server, path: str) -> dict[str, dict[str, str]]:
+    """The headers of each kind, with the ETag the server gives now; checks its answers."""
+    first = fetch(server.url(path))
+    etag = first.headers["etag"]
+    headers = {"200": {}, "304": {"If-None-Match": etag}, "gzip": {"Accept-Encoding": "gzip"}}
+    label = server.spec.label
+    if first.status != 200 or fetch(server.url(path), headers["304"]).status != 304:
+        raise RuntimeError(f"{label}: no 200 then 304 on {path}")
+    encoding = fetch(server.url(path), headers["gzip"]).headers.get("content-encoding")
+    if label != NAIVE and encoding != "gzip":
+        raise RuntimeError(f"{label}: no gzip answer on {path}")
+    return headers
+
+
+def start_servers(stack: ExitStack, database: Path, path: str) -> list[Target]:
+    """Start the four servers on ``database``; the bare one serves feeds' own bytes."""
+    env = store_env(database)
+    specs = [
+        gunicorn(PRODUCT, "feeds:create_app()", env),
+        granian(GRANIAN, "feeds:create_app", env),
+        gunicorn(NAIVE, "naive_app:create_app()", env),
+    ]
+    servers = [stack.enter_context(running(spec, path, LOGS)) for spec in specs]
+    body = LOGS / "bare-body.atom"
+    body.write_bytes(fetch(servers[0].url(path)).body)
+    bare = gunicorn(BARE, "bare_app:create_app()", {"FEEDS_BARE_BODY": str(body)})
+    servers.append(stack.enter_context(running(bare, path, LOGS)))
+    return [Target(server, path, answer_headers(server, path)) for server in servers]
+
+
+def measure(database: Path, runs: int, seconds: float, samples: Samples) -> str:
+    """Run every cell of one dataset ``runs`` times; returns the dataset's label."""
+    label = human_count(count_posts(database))
+    path = f"/feeds/category/{largest_category(database)}.atom"
+    with ExitStack() as stack:
+        targets = start_servers(stack, database, path)
+        for target, kind in cells(targets):  # warm every worker's cache and connections
+            wrk(target.server.url(path), target.headers[kind], seconds=1)
+        for run in range(runs):
+            for target, kind in cells(targets):
+                result = wrk(target.server.url(path), target.headers[kind], seconds=seconds)
+                if result.bad_answers or result.socket_errors:
+                    print(f"! {target.server.spec.label} {kind} run {run}: {result}")
+                samples[label, kind, target.server.spec.label].append(result.requests_per_second)
+    return label
+
+
+def cells(targets: Sequence[Target]) -> Iterator[tuple[Target, str]]:
+    """Every (server, kind) pair, kinds outermost."""
+    return ((target, kind) for kind in KINDS for target in targets)
+
+
+def spread(values: Sequence[float]) -> str:
+    """``median (min–max)`` of req/s."""
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
+
+
+def ratio(top: Sequence[float], bottom: Sequence[float]) -> tuple[float, float, float]:
+    """top/bottom: of the medians, the worst case (min/max) and the best case (max/min)."""
+    return (
+        statistics.median(top) / statistics.median(bottom),
+        min(top) / max(bottom),
+        max(top) / min(bottom),
+    )
+
+
+def table(samples: Samples, labels: Sequence[str]) -> list[str]:
+    """The one table: req/s per cell, then feeds/naive and bare/feeds."""
+    servers = (PRODUCT, GRANIAN, NAIVE, BARE)
+    head = ["posts", "answer", *servers, "feeds/naive", "bare/feeds"]
+    rows = [head]
+    for label in labels:
+        for kind in KINDS:
+            cell = {server: samples[label, kind, server] for server in servers}
+            versus_naive = ratio(cell[PRODUCT], cell[NAIVE])
+            versus_bare = ratio(cell[BARE], cell[PRODUCT])
+            rows.append(
+                [
+                    label,
+                    kind,
+                    *(spread(cell[server]) for server in servers),
+                    _ratio_text(versus_naive),
+                    _ratio_text(versus_bare),
+                ]
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return [
+        " | ".join(text.rjust(width) for text, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
+
+
+def _ratio_text(values: tuple[float, float, float]) -> str:
+    median, worst, best = values
+    return f"{median:,.1f}× ({worst:,.1f}–{best:,.1f})"
+
+
+def verdicts(samples: Samples, labels: Sequence[str]) -> list[str]:
+    """Each target, on the medians, met or missed."""
+    lines = []
+    largest = labels[-1]
+    for kind, wanted in TARGETS.items():
+        got = ratio(samples[largest, kind, PRODUCT], samples[largest, kind, NAIVE])[0]
+        lines.append(
+            _verdict(f"{kind} at {largest}: feeds/naive ≥ {wanted:g}×", got >= wanted, got)
+        )
+    for label in labels:
+        for kind in KINDS:
+            got = ratio(samples[label, kind, BARE], samples[label, kind, PRODUCT])[0]
+            met = got <= BARE_TARGET
+            lines.append(_verdict(f"{kind} at {label}: bare/feeds ≤ {BARE_TARGET:g}×", met, got))
+    return lines
+
+
+def _verdict(text: str, met: bool, got: float) -> str:
+    return f"{'met   ' if met else 'MISSED'} {text} (got {got:,.1f}×)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="/tmp/feeds-1k.db,/tmp/feeds-100k.db")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5)
+    args = parser.parse_args()
+    samples: Samples = defaultdict(list)
+    started = time.monotonic()
+    labels = [
+        measure(Path(database), args.runs, args.seconds, samples)
+        for database in args.datasets.split(",")
+    ]
+    print(
+        f"req/s, median (min–max) of {args.runs} runs of wrk -t2 -c32 -d{args.seconds:g}s; "
+        f"GET of the largest category's Atom feed (50 entries); "
+        f"ratios: of the medians (worst–best run pairs)"
+    )
+    print("\n".join(table(samples, labels)))
+    print("\n".join(verdicts(samples, labels)))
+    print(f"took {time.monotonic() - started:.0f} s")
+    raw = {" ".join(key): values for key, values in samples.items()}
+    (LOGS / "serve_bench.json").write_text(json.dumps(raw, indent=1))
+
+
+if __name__ == "__main__":
+    main()
