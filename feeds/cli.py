@@ -62,12 +62,47 @@ def main(context: click.Context, config_path: str | None) -> None:
 @main.command()
 @click.pass_obj
 def init(context: _Context) -> None:
-    """Create the post store's tables in the configured database."""
+    """Create the post store's schema in the configured database (runs the migrations)."""
+    _upgrade(context)
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database schema: its migrations."""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(context: _Context) -> None:
+    """Bring the schema to the newest migration, keeping every post."""
+    _upgrade(context)
+
+
+@db_group.command("current")
+@click.pass_obj
+def db_current(context: _Context) -> None:
+    """Say which migration the database is at, and which this feeds needs."""
+    from feeds.store.db import head_revision
+
+    settings = context.settings()
+    store = context.store(settings)
+    with _clear_errors():
+        current = store.schema_revision()
+    head = head_revision()
+    state = "up to date" if current == head else "behind: run `feeds db upgrade`"
+    click.echo(f"database at {current or 'no schema'}, feeds needs {head}: {state}")
+    if current != head:
+        sys.exit(1)
+
+
+def _upgrade(context: _Context) -> None:
     settings = context.settings()
     store = context.store(settings)
     with _clear_errors():
         store.create_schema()
-    click.echo(f"schema ready in {store.engine.url.render_as_string(hide_password=True)}")
+        revision = store.schema_revision()
+    where = store.engine.url.render_as_string(hide_password=True)
+    click.echo(f"schema at migration {revision} in {where}")
 
 
 @main.command()
@@ -116,6 +151,33 @@ def serve(context: _Context, host: str, port: int) -> None:
         app = create_app(settings)
     click.echo(f"serving {settings.site_title!r} feeds on http://{host}:{port}/feeds.json")
     app.run(host=host, port=port)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.pass_obj
+def build(context: _Context, directory: str) -> None:
+    """Write every feed (and a .gz of each) into DIRECTORY for nginx or a CDN.
+
+    Incremental and atomic: only feeds whose revision moved are rendered and rewritten.
+    """
+    from pathlib import Path
+
+    from feeds.service import FeedService
+    from feeds.static_build import build_static
+
+    settings = context.settings()
+    store = context.store(settings)
+    with _clear_errors():
+        store.check_schema()
+        try:
+            result = build_static(FeedService(settings, store), Path(directory))
+        except OSError as error:
+            raise click.ClickException(f"cannot write {directory}: {error.strerror}") from None
+    click.echo(
+        f"built {directory}: {len(result.written)} written, {len(result.identical)} unchanged, "
+        f"{len(result.skipped)} skipped (revision unchanged), {len(result.removed)} removed"
+    )
 
 
 @main.command()
@@ -288,8 +350,7 @@ def export(context: _Context, file: str) -> None:
     settings = context.settings()
     store = context.store(settings)
     with _clear_errors():
-        if not store.has_schema():
-            raise StoreUnavailable("the database has no feeds schema yet: run `feeds init` first")
+        store.check_schema()
         try:
             count = export_posts(store, settings, file)
         except OSError as error:

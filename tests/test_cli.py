@@ -15,15 +15,16 @@ from feeds.check import feed_problems
 from feeds.cli import main
 from feeds.spec import FeedFormat, FeedSpec
 from feeds.store import Store
+from feeds.store.db import head_revision
 from feeds.store.models import Post
-from tests.conftest import REPO
+from tests.conftest import REPO, database_url
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return {
         "FEEDS_CONFIG": str(REPO / "config.toml"),
-        "FEEDS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "FEEDS_DATABASE_URL": database_url(tmp_path, "cli"),
     }
 
 
@@ -41,8 +42,8 @@ def post_count(env: dict[str, str]) -> int:
 def test_init_creates_the_schema(env: dict[str, str]) -> None:
     code, output = run(env, "init")
     assert code == 0, output
-    assert "schema ready" in output
-    assert Store(env["FEEDS_DATABASE_URL"]).has_schema()
+    assert f"schema at migration {head_revision()}" in output
+    assert Store(env["FEEDS_DATABASE_URL"]).schema_revision() == head_revision()
 
 
 def test_demo_twice_does_not_duplicate_posts(env: dict[str, str]) -> None:
@@ -135,3 +136,33 @@ def test_the_installed_command_runs(env: dict[str, str]) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "config file /nonexistent.toml does not exist" in result.stderr
+
+
+def test_db_current_tells_whether_the_schema_is_behind(env: dict[str, str]) -> None:
+    Store(env["FEEDS_DATABASE_URL"]).create_schema("0001")
+    code, output = run(env, "db", "current")
+    assert code == 1
+    assert f"database at 0001, feeds needs {head_revision()}" in output
+    code, output = run(env, "serve")
+    assert code == 1 and "run `feeds db upgrade` first" in output
+    code, output = run(env, "db", "upgrade")
+    assert code == 0, output
+    code, output = run(env, "db", "current")
+    assert code == 0 and "up to date" in output
+
+
+def test_build_writes_the_static_export_incrementally(env: dict[str, str], tmp_path: Path) -> None:
+    run(env, "demo", "--posts", "20")
+    target = tmp_path / "site"
+    code, output = run(env, "build", str(target))
+    assert code == 0, output
+    assert "192 written, 0 unchanged, 0 skipped" in output
+    assert (target / "fr/feeds/category/tech.atom.gz").is_file()
+    code, output = run(env, "build", str(target))
+    assert "0 written, 0 unchanged, 192 skipped" in output
+
+
+def test_build_refuses_a_database_without_schema(env: dict[str, str], tmp_path: Path) -> None:
+    code, output = run(env, "build", str(tmp_path / "site"))
+    assert code == 1
+    assert "run `feeds init` first" in output

@@ -62,10 +62,6 @@ class Store:
                 "run `feeds db upgrade` first"
             )
 
-    def has_schema(self) -> bool:
-        """Whether the database's schema is at the newest migration."""
-        return self.schema_revision() == head_revision()
-
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
