@@ -18,7 +18,7 @@ from feeds.store import Store
 from feeds.store.bulk import bulk_create_posts
 from feeds.store.models import Category, Post, PostStatus, ScopeEntry
 from feeds.store.writes import Conflict, InvalidInput, PostInput, TermInput, create_post
-from tests.conftest import make_settings, parse_feed
+from tests.conftest import database_url, make_settings, parse_feed
 
 FEED_PATHS = (
     "/feeds/all.atom",
@@ -40,7 +40,7 @@ def _inputs(settings: Settings, count: int) -> list[PostInput]:
 
 
 def _client(tmp_path: Path, name: str) -> tuple[Settings, Store, FlaskClient]:
-    settings = make_settings(f"sqlite:///{tmp_path / name}")
+    settings = make_settings(database_url(tmp_path, name))
     store = Store(settings.database_url)
     store.create_schema()
     return settings, store, create_app(settings).test_client()
@@ -52,8 +52,8 @@ def _count(store: Store, statement: object) -> int:
 
 
 def test_bulk_posts_show_in_feeds_exactly_like_created_posts(tmp_path: Path) -> None:
-    one_settings, one_store, one = _client(tmp_path, "one.db")
-    bulk_settings, bulk_store, bulk = _client(tmp_path, "bulk.db")
+    one_settings, one_store, one = _client(tmp_path, "one")
+    bulk_settings, bulk_store, bulk = _client(tmp_path, "bulk")
     inputs = _inputs(one_settings, 120)
     with one_store.session() as session:
         for post in inputs:
