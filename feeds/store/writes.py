@@ -246,7 +246,7 @@ def available_slug(session: Session, language: str, wanted: str) -> str:
 
 def create_category(session: Session, slug: str, name: str) -> Category:
     """A new category; Conflict if the slug is taken."""
-    _check_slug("slug", slug)
+    slug = _slug("slug", slug)
     if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
         raise Conflict("slug", f"category {slug!r} already exists")
     category = Category(slug=slug, name=_text("name", name, required=True))
@@ -258,7 +258,7 @@ def create_category(session: Session, slug: str, name: str) -> Category:
 
 def ensure_category(session: Session, slug: str, name: str) -> Category:
     """The category with this slug, created with this name if missing."""
-    _check_slug("slug", slug)
+    slug = _slug("slug", slug)
     category = _term(session, Category, TermInput(slug, _text("name", name, required=True)))
     touch_scopes(session, [], datetime.now(UTC))  # so that every process learns of it
     return category
@@ -269,7 +269,7 @@ def rename_category(
 ) -> None:
     """Change a category's slug or name. Every feed may show it, so every revision moves."""
     if slug is not None and slug != category.slug:
-        _check_slug("slug", slug)
+        slug = _slug("slug", slug)
         if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
             raise Conflict("slug", f"category {slug!r} already exists")
         category.slug = slug
@@ -471,8 +471,7 @@ def _clean_post(data: PostInput, settings: Settings, now: datetime) -> PostInput
             "language", f"{data.language!r} is not one of {', '.join(settings.languages)}"
         )
     title = _text("title", data.title, required=True)
-    slug = data.slug.strip() if data.slug else slugify(title)
-    _check_slug("slug", slug)
+    slug = _slug("slug", data.slug if data.slug else slugify(title))
     try:
         status = PostStatus(data.status)
     except ValueError:
@@ -481,12 +480,12 @@ def _clean_post(data: PostInput, settings: Settings, now: datetime) -> PostInput
     updated = _aware("updated", data.updated)
     if status is PostStatus.PUBLISHED and published is None:
         published = now
-    entry_id = data.entry_id.strip() if data.entry_id else None
+    entry_id = xml_safe(data.entry_id).strip() if data.entry_id else None
     if entry_id is not None:
         _check_length("entry_id", entry_id)
         if not _URI_SCHEME.match(entry_id):
             raise InvalidInput("entry_id", "must be an absolute URI (tag:, urn:, http:…)")
-    external_id = data.external_id.strip() if data.external_id else None
+    external_id = xml_safe(data.external_id).strip() if data.external_id else None
     if external_id is not None:
         _check_length("external_id", external_id)
     post_url = SiteLinks(settings).post(slug, data.language)
@@ -524,9 +523,12 @@ def _check_length(name: str, value: str) -> None:
         raise InvalidInput(name, f"longer than {limit} characters")
 
 
-def _check_slug(name: str, slug: str) -> None:
+def _slug(name: str, slug: str) -> str:
+    """``slug`` without what XML cannot hold; InvalidInput unless it is a valid slug."""
+    slug = xml_safe(slug).strip()
     if not _SLUG.match(slug):
         raise InvalidInput(name, f"{slug!r} must be 1-200 characters without spaces or /?#%\\")
+    return slug
 
 
 def _aware(name: str, value: datetime | None) -> datetime | None:
@@ -540,9 +542,9 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
 def _terms(name: str, terms: Sequence[TermInput]) -> list[TermInput]:
     by_slug: dict[str, TermInput] = {}
     for term in terms:
-        _check_slug(name, term.slug)
+        slug = _slug(name, term.slug)
         label = _text(name, term.name) if term.name else None
-        by_slug.setdefault(term.slug, TermInput(term.slug, label))
+        by_slug.setdefault(slug, TermInput(slug, label))
     return sorted(by_slug.values(), key=lambda term: term.slug)
 
 
@@ -560,7 +562,7 @@ def _authors(authors: Sequence[AuthorInput]) -> list[AuthorInput]:
 def _optional_email(email: str | None) -> str | None:
     if not email:
         return None
-    email = email.strip()
+    email = xml_safe(email).strip()
     if "@" not in email or len(email) > MAX_LENGTHS["email"] or any(c.isspace() for c in email):
         raise InvalidInput("email", f"{email!r} is not an e-mail address")
     return email
@@ -569,7 +571,8 @@ def _optional_email(email: str | None) -> str | None:
 def _optional_uri(name: str, uri: str | None) -> str | None:
     if not uri:
         return None
-    parts = urlsplit(uri.strip())
+    uri = xml_safe(uri).strip()
+    parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(name, f"{uri!r} is not an absolute http(s) URL")
-    return uri.strip()
+    return uri

@@ -29,7 +29,6 @@ from feeds.links import SiteLinks
 from feeds.post_format import merged_with, post_from_json, post_to_json
 from feeds.settings import Settings
 from feeds.store import Store
-from feeds.store.cleaning import xml_safe
 from feeds.store.models import Author, Category, Post, PostStatus, Tag, post_categories
 from feeds.store.writes import (
     Conflict,
@@ -398,11 +397,7 @@ def _author_or_404(session: Session, author_id: int) -> Author:
 
 
 def _json_body() -> dict[str, Any]:
-    """The request's JSON object, with every string cleaned of what XML cannot hold.
-
-    The write path cleans texts but takes slugs, ids, e-mails and URIs as they come, and
-    feeds show those too: one control character there would break every feed.
-    """
+    """The request's JSON object (the write path cleans what XML cannot hold)."""
     if not request.is_json:
         raise ApiError(415, "the body must be JSON, sent as Content-Type: application/json")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
@@ -416,7 +411,7 @@ def _json_body() -> dict[str, Any]:
     if request.content_length is None and len(data) >= limit:
         raise too_large
     try:
-        body = _xml_safe(json.loads(data))
+        body = json.loads(data)
     except RecursionError:
         raise ApiError(400, "malformed JSON body: nested too deeply") from None
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
@@ -424,17 +419,6 @@ def _json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
     return body
-
-
-def _xml_safe(value: Any) -> Any:
-    """``value`` with each string in it, at any depth, cleaned by xml_safe."""
-    if isinstance(value, str):
-        return xml_safe(value)
-    if isinstance(value, list):
-        return [_xml_safe(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _xml_safe(item) for key, item in value.items()}
-    return value
 
 
 def _fields(
