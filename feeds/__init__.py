@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
-    from feeds.web import api, errors, routes, wordpress
+    from feeds.web import api, errors, ops, routes, wordpress
 
     settings = settings or Settings.load()
     store = Store(settings.database_url)
@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["feeds.store"] = store
     app.extensions["feeds.service"] = FeedService(settings, store)
     app.register_blueprint(routes.blueprint)
+    app.register_blueprint(ops.blueprint)
+    ops.record_requests(app)
     app.register_blueprint(api.blueprint)
     if settings.wordpress_redirects:
         app.register_blueprint(wordpress.wordpress_blueprint(settings))

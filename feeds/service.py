@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from feeds.cache import FeedCache, Representation
+from feeds.metrics import CACHE_LOOKUPS, RENDER_SECONDS
 from feeds.render import render_feed
 from feeds.settings import Settings
 from feeds.spec import FeedSpec
@@ -27,8 +28,11 @@ class FeedService:
         self.revisions = RevisionBoard(store, settings.revision_check_seconds)
         self.cache = FeedCache(settings.cache_bytes)
 
-    def representation(self, spec: FeedSpec, now: datetime | None = None) -> Representation:
-        """The current representation of ``spec``: cached, or rendered and cached now.
+    def representation(
+        self, spec: FeedSpec, now: datetime | None = None
+    ) -> tuple[Representation, bool]:
+        """The current representation of ``spec``, and whether it came from the cache
+        (else it was rendered and cached now).
 
         Raises UnknownCategory for a category the store does not have."""
         now = now or datetime.now(UTC)
@@ -36,10 +40,13 @@ class FeedService:
         revision = view.revision_of(view.scope_of(spec))
         cached = self.cache.get(spec)
         if cached is not None and cached.is_current(revision, now):
-            return cached
-        fresh = self.render(spec, revision, now)
+            CACHE_LOOKUPS.labels("hit").inc()
+            return cached, True
+        CACHE_LOOKUPS.labels("miss").inc()
+        with RENDER_SECONDS.time():
+            fresh = self.render(spec, revision, now)
         self.cache.put(spec, fresh)
-        return fresh
+        return fresh, False
 
     def render(self, spec: FeedSpec, revision: int, now: datetime) -> Representation:
         """Query and render ``spec`` as it is at ``now``, labelled with ``revision``."""

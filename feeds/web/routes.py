@@ -5,7 +5,7 @@ The URL scheme itself is documented in feeds.spec.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from feeds.render.index import feed_index
 from feeds.service import FeedService
@@ -28,7 +28,8 @@ def feed(fmt: str, category: str | None = None, lang: str | None = None) -> Resp
     """One feed, newest first; 404 for an unknown format, language or category."""
     service: FeedService = current_app.extensions["feeds.service"]
     spec = FeedSpec.parse(service.settings, fmt, category, lang, request.args.get("before"))
-    representation = service.representation(spec)
+    representation, hit = service.representation(spec)
+    g.cache = "hit" if hit else "miss"
     return representation_response(
         request, representation, spec.format.media_type, service.settings.cache_max_age
     )
