@@ -9,16 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from feeds.ingest.runner import DEFAULT_BATCH_SIZE, ImportFailed, ImportOptions, ImportReport
+from feeds.ingest.runner import DEFAULT_BATCH_SIZE, Importer, ImportFailed, ImportOptions
 from feeds.settings import ConfigError, Settings
 from feeds.store import Store, StoreUnavailable
 
 if TYPE_CHECKING:
     from feeds.ingest.source import Source
-
-    Importer = Callable[
-        [Store, Settings, Source, ImportOptions, Callable[[], None] | None], ImportReport
-    ]
 
 
 @contextmanager
@@ -269,9 +265,9 @@ def import_wxr_command(context: _Context, file: str, **options: Any) -> None:
     Each post keeps its WordPress <guid> as its entry id; pages, attachments, menu items
     and trashed posts are skipped. After it, WordPress feed URLs redirect to the new feeds.
     """
-    from feeds.ingest.wxr import import_wxr
+    from feeds.ingest.wxr import WXR_IMPORTER
 
-    _run_import(context, import_wxr, file, ImportOptions(**options))
+    _run_import(context, WXR_IMPORTER, file, ImportOptions(**options))
 
 
 @import_group.command("feed")
@@ -284,9 +280,9 @@ def import_feed_command(context: _Context, url_or_file: str, **options: Any) -> 
 
     Each entry keeps its own id (guid, else link), so that readers see no duplicates.
     """
-    from feeds.ingest.feed import import_feed
+    from feeds.ingest.feed import FEED_IMPORTER
 
-    _run_import(context, import_feed, url_or_file, ImportOptions(**options), allow_url=True)
+    _run_import(context, FEED_IMPORTER, url_or_file, ImportOptions(**options), allow_url=True)
 
 
 @import_group.command("jsonl")
@@ -296,9 +292,9 @@ def import_feed_command(context: _Context, url_or_file: str, **options: Any) -> 
 def import_jsonl_command(context: _Context, file: str, **options: Any) -> None:
     """Import JSON Lines FILE (- for standard input): one post a line, as `feeds export`
     writes it. Posts are matched by external_id, else entry_id."""
-    from feeds.ingest.jsonl import import_jsonl
+    from feeds.ingest.jsonl import JSONL_IMPORTER
 
-    _run_import(context, import_jsonl, file, ImportOptions(**options))
+    _run_import(context, JSONL_IMPORTER, file, ImportOptions(**options))
 
 
 def _run_import(
@@ -317,7 +313,7 @@ def _run_import(
         store.create_schema()
     try:
         with open_source(location, allow_url) as source, _progress(source) as progress:
-            report = importer(store, settings, source, options, progress)
+            report = importer.run(store, settings, source, options, progress)
     except ImportFailed as error:
         raise click.ClickException(str(error)) from None
     click.echo(report.counts() + (" (dry run: nothing was written)" if report.dry_run else ""))

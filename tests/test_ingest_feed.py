@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from feeds.ingest.feed import import_feed
+from feeds.ingest.feed import FEED_IMPORTER
 from feeds.ingest.runner import ImportFailed
 from feeds.settings import Settings
 from feeds.store import Store
@@ -26,8 +26,8 @@ from tests.fixtures import (
     FIXTURES,
     RSS,
     WXR,
+    import_file,
     post_count,
-    run_import,
     skips,
     stored_posts,
 )
@@ -57,6 +57,17 @@ def fixture_server() -> Iterator[str]:
     thread.join()
 
 
+def rss_file(tmp_path: Path, items: str, doctype: str = "") -> Path:
+    """A small English RSS feed holding ``items``, after an optional DOCTYPE."""
+    path = tmp_path / "small.rss"
+    path.write_text(
+        f'<?xml version="1.0"?>\n{doctype}\n<rss version="2.0"><channel><title>t</title>'
+        f"<link>https://n.example/</link><language>en</language>{items}</channel></rss>",
+        encoding="utf-8",
+    )
+    return path
+
+
 def feed_ids(client: FlaskClient, path: str) -> set[str]:
     return {entry.id for entry in parse_feed(client.get(path).data).entries}
 
@@ -64,7 +75,7 @@ def feed_ids(client: FlaskClient, path: str) -> set[str]:
 def test_rss_items_keep_their_guid_as_id_in_the_new_feeds(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    run_import(import_feed, store, settings, RSS)
+    import_file(FEED_IMPORTER, store, settings, RSS)
     assert feed_ids(client, "/feeds/all.rss") == {ROCK, ARABIC, CHINESE, HELLO}
     assert feed_ids(client, "/feeds/all.atom") == {ROCK, ARABIC, CHINESE, HELLO}
 
@@ -72,7 +83,7 @@ def test_rss_items_keep_their_guid_as_id_in_the_new_feeds(
 def test_an_rss_item_keeps_its_date_categories_author_and_safe_content(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    run_import(import_feed, store, settings, RSS)
+    import_file(FEED_IMPORTER, store, settings, RSS)
     [entry] = parse_feed(client.get("/feeds/category/music-culture.atom").data).entries
     assert entry.title == "Rock & roll “forever”"
     assert entry.published_parsed[:6] == (2023, 11, 10, 17, 30, 0)  # +0100 → UTC
@@ -92,7 +103,7 @@ def test_an_rss_item_keeps_its_date_categories_author_and_safe_content(
 def test_entries_in_other_languages_go_to_their_language_feeds(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    run_import(import_feed, store, settings, RSS)
+    import_file(FEED_IMPORTER, store, settings, RSS)
     assert feed_ids(client, "/ar/feeds/all.rss") == {ARABIC}
     assert feed_ids(client, "/zh-hans/feeds/all.atom") == {CHINESE}
     assert feed_ids(client, "/en/feeds/all.atom") == {ROCK, HELLO}
@@ -104,11 +115,11 @@ def test_entries_in_other_languages_go_to_their_language_feeds(
 def test_an_item_without_a_date_and_a_repeated_guid_are_skipped_with_reasons(
     store: Store, settings: Settings
 ) -> None:
-    report = run_import(import_feed, store, settings, RSS)
+    report = import_file(FEED_IMPORTER, store, settings, RSS)
     assert report.counts() == "created 4, updated 0, unchanged 0, skipped 2"
     assert skips(report) == {
         "item 4 (guid tag:old.example.org,2024:post-20)": "no date",
-        f"item 5 (guid {ROCK})": f"the same id as item 1 (guid {ROCK})",
+        f"item 5 (guid {ROCK})": "the same id as item 1",
     }
     assert stored_posts(store)[ROCK].title == "Rock & roll “forever”"  # the first one
 
@@ -116,10 +127,10 @@ def test_an_item_without_a_date_and_a_repeated_guid_are_skipped_with_reasons(
 def test_atom_entries_keep_ids_dates_labels_and_their_own_language(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    report = run_import(import_feed, store, settings, ATOM)
+    report = import_file(FEED_IMPORTER, store, settings, ATOM)
     assert skips(report) == {
         f"entry 4 (id {CAFE}4)": "no date",
-        f"entry 5 (id {CAFE}1)": f"the same id as entry 1 (id {CAFE}1)",
+        f"entry 5 (id {CAFE}1)": "the same id as entry 1",
         f"entry 6 (id {CAFE}6)": "language 'sw' is not configured",
     }
     assert feed_ids(client, "/feeds/category/food.atom") == {f"{CAFE}1", f"{CAFE}2", f"{CAFE}3"}
@@ -145,21 +156,21 @@ def test_atom_entries_keep_ids_dates_labels_and_their_own_language(
 
 
 def test_importing_the_same_feed_again_changes_nothing(store: Store, settings: Settings) -> None:
-    run_import(import_feed, store, settings, RSS)
-    report = run_import(import_feed, store, settings, RSS)
+    import_file(FEED_IMPORTER, store, settings, RSS)
+    report = import_file(FEED_IMPORTER, store, settings, RSS)
     assert report.counts() == "created 0, updated 0, unchanged 4, skipped 2"
     assert post_count(store) == 4
 
 
 def test_a_dry_run_writes_nothing(store: Store, settings: Settings) -> None:
-    report = run_import(import_feed, store, settings, ATOM, dry_run=True)
+    report = import_file(FEED_IMPORTER, store, settings, ATOM, dry_run=True)
     assert report.counts() == "created 3, updated 0, unchanged 0, skipped 3"
     assert post_count(store) == 0
 
 
 def test_strict_import_aborts_at_the_undated_item(store: Store, settings: Settings) -> None:
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_feed, store, settings, RSS, strict=True)
+        import_file(FEED_IMPORTER, store, settings, RSS, strict=True)
     assert str(failure.value) == (
         "item 4 (guid tag:old.example.org,2024:post-20): no date; nothing was imported (--strict)"
     )
@@ -169,10 +180,10 @@ def test_strict_import_aborts_at_the_undated_item(store: Store, settings: Settin
 def test_a_feed_is_imported_by_url_from_a_real_server(
     store: Store, settings: Settings, client: FlaskClient, fixture_server: str
 ) -> None:
-    report = run_import(import_feed, store, settings, f"{fixture_server}/old-site.rss")
+    report = import_file(FEED_IMPORTER, store, settings, f"{fixture_server}/old-site.rss")
     assert report.counts() == "created 4, updated 0, unchanged 0, skipped 2"
     assert feed_ids(client, "/feeds/all.atom") == {ROCK, ARABIC, CHINESE, HELLO}
-    report = run_import(import_feed, store, settings, RSS)  # the same feed, as a file
+    report = import_file(FEED_IMPORTER, store, settings, RSS)  # the same feed, as a file
     assert report.unchanged == 4
 
 
@@ -180,7 +191,7 @@ def test_an_unreachable_url_gives_a_clear_message(
     store: Store, settings: Settings, fixture_server: str
 ) -> None:
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_feed, store, settings, f"{fixture_server}/missing.rss")
+        import_file(FEED_IMPORTER, store, settings, f"{fixture_server}/missing.rss")
     assert (
         str(failure.value) == f"cannot fetch {fixture_server}/missing.rss: HTTP 404 File not found"
     )
@@ -188,7 +199,7 @@ def test_an_unreachable_url_gives_a_clear_message(
     port = closed.server_port
     closed.server_close()
     with pytest.raises(ImportFailed, match=f"cannot fetch http://127.0.0.1:{port}/feed: "):
-        run_import(import_feed, store, settings, f"http://127.0.0.1:{port}/feed")
+        import_file(FEED_IMPORTER, store, settings, f"http://127.0.0.1:{port}/feed")
 
 
 @pytest.mark.parametrize(
@@ -198,7 +209,7 @@ def test_hostile_xml_is_refused(
     store: Store, settings: Settings, hostile: Path, entity: str
 ) -> None:
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_feed, store, settings, hostile)
+        import_file(FEED_IMPORTER, store, settings, hostile)
     assert str(failure.value) == (
         f"{hostile}: refused: the XML declares the entity {entity!r}, and XML entities can "
         "expand without bound (billion laughs) or read local files (external entities)"
@@ -210,23 +221,21 @@ def test_hostile_xml_is_refused_over_http_too(
     store: Store, settings: Settings, fixture_server: str
 ) -> None:
     with pytest.raises(ImportFailed, match="refused: the XML declares the entity 'lol'"):
-        run_import(import_feed, store, settings, f"{fixture_server}/billion-laughs.xml")
+        import_file(FEED_IMPORTER, store, settings, f"{fixture_server}/billion-laughs.xml")
 
 
 def test_a_doctype_without_entities_is_accepted(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     """RSS 0.91 feeds carry Netscape's DOCTYPE; only entity declarations are dangerous."""
-    path = tmp_path / "rss091.xml"
-    path.write_text(
-        '<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
-        ' "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n'
-        '<rss version="0.91"><channel><title>t</title><link>https://n.example/</link>'
-        "<language>en</language><item><title>Old</title><link>https://n.example/old</link>"
-        "<pubDate>Mon, 01 Jan 2001 00:00:00 GMT</pubDate></item></channel></rss>",
-        encoding="utf-8",
+    path = rss_file(
+        tmp_path,
+        "<item><title>Old</title><link>https://n.example/old</link>"
+        "<pubDate>Mon, 01 Jan 2001 00:00:00 GMT</pubDate></item>",
+        doctype='<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        ' "http://my.netscape.com/publish/formats/rss-0.91.dtd">',
     )
-    report = run_import(import_feed, store, settings, path)
+    report = import_file(FEED_IMPORTER, store, settings, path)
     assert report.created == 1
     assert stored_posts(store)["https://n.example/old"].slug == "old"  # no guid: the link
 
@@ -240,11 +249,11 @@ def test_a_feed_without_a_language_needs_the_language_option(
         encoding="utf-8",
     )
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_feed, store, settings, path)
+        import_file(FEED_IMPORTER, store, settings, path)
     assert str(failure.value).startswith(
         f"{path} does not say its language: pass --language (one of en, ar,"
     )
-    report = run_import(import_feed, store, settings, path, language="fr")
+    report = import_file(FEED_IMPORTER, store, settings, path, language="fr")
     assert report.created == 4
     assert {p.language for p in stored_posts(store).values()} == {"fr"}
 
@@ -253,8 +262,24 @@ def test_what_is_not_a_feed_is_refused(store: Store, settings: Settings, tmp_pat
     text = tmp_path / "notes.txt"
     text.write_text("just some notes\n", encoding="utf-8")
     with pytest.raises(ImportFailed, match=f"^{text} is not an RSS or Atom feed"):
-        run_import(import_feed, store, settings, text)
+        import_file(FEED_IMPORTER, store, settings, text)
     with pytest.raises(ImportFailed, match="is a WordPress export: use `feeds import wxr`"):
-        run_import(import_feed, store, settings, WXR)
+        import_file(FEED_IMPORTER, store, settings, WXR)
     with pytest.raises(ImportFailed, match=r"cannot read .*: No such file or directory"):
-        run_import(import_feed, store, settings, tmp_path / "none.rss")
+        import_file(FEED_IMPORTER, store, settings, tmp_path / "none.rss")
+
+
+def test_an_id_that_is_not_a_uri_is_skipped_with_the_reason(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    """RSS allows any string as a guid; an Atom id, and so an entry id, must be a URI."""
+    path = rss_file(
+        tmp_path,
+        '<item><title>Numbered</title><guid isPermaLink="false">12345</guid>'
+        "<link>https://n.example/numbered</link>"
+        "<pubDate>Mon, 01 Jan 2024 00:00:00 GMT</pubDate></item>",
+    )
+    report = import_file(FEED_IMPORTER, store, settings, path)
+    assert skips(report) == {
+        "item 1 (guid 12345)": "entry_id: must be an absolute URI (tag:, urn:, http:…)"
+    }

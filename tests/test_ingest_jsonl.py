@@ -12,15 +12,15 @@ import pytest
 
 from feeds.demo import demo_posts, load_demo
 from feeds.ingest.export import export_posts
-from feeds.ingest.feed import import_feed
-from feeds.ingest.jsonl import import_jsonl
+from feeds.ingest.feed import FEED_IMPORTER
+from feeds.ingest.jsonl import JSONL_IMPORTER
 from feeds.ingest.runner import ImportFailed
-from feeds.ingest.wxr import import_wxr
+from feeds.ingest.wxr import WXR_IMPORTER
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostStatus
 from feeds.store.writes import AuthorInput, PostInput, TermInput, create_post
-from tests.fixtures import ATOM, WXR, exported, post_count, run_import, skips, stored_posts
+from tests.fixtures import ATOM, WXR, exported, import_file, post_count, skips, stored_posts
 
 READ_ONLY = ("id", "created")
 
@@ -46,8 +46,8 @@ def full_store(store: Store, settings: Settings) -> Store:
             ),
         )
         session.commit()
-    run_import(import_wxr, store, settings, WXR)
-    run_import(import_feed, store, settings, ATOM)
+    import_file(WXR_IMPORTER, store, settings, WXR)
+    import_file(FEED_IMPORTER, store, settings, ATOM)
     return store
 
 
@@ -91,7 +91,7 @@ def test_export_then_import_into_an_empty_store_reproduces_it(
     assert {p["status"] for p in original} == {"draft", "published"}
     assert any(p["tags"] for p in original) and any(p["authors"][0]["uri"] for p in original)
     target, target_settings = empty_store
-    report = run_import(import_jsonl, target, target_settings, path)
+    report = import_file(JSONL_IMPORTER, target, target_settings, path)
     assert report.counts() == f"created {count}, updated 0, unchanged 0, skipped 0"
     assert without_read_only(exported(target, target_settings)) == without_read_only(original)
 
@@ -101,7 +101,7 @@ def test_importing_a_store_s_own_export_changes_nothing(
 ) -> None:
     path = tmp_path / "export.jsonl"
     count = export_posts(full_store, settings, str(path))
-    report = run_import(import_jsonl, full_store, settings, path)
+    report = import_file(JSONL_IMPORTER, full_store, settings, path)
     assert report.counts() == f"created 0, updated 0, unchanged {count}, skipped 0"
 
 
@@ -133,7 +133,7 @@ def test_bad_lines_are_skipped_with_their_line_numbers(
         "   ",
         post_line(entry_id="urn:x:10", slug="ten"),
     )
-    report = run_import(import_jsonl, store, settings, path)
+    report = import_file(JSONL_IMPORTER, store, settings, path)
     assert report.counts() == "created 2, updated 0, unchanged 0, skipped 6"
     assert skips(report) == {
         "line 3": "not JSON: Expecting property name enclosed in double quotes (column 21)",
@@ -156,7 +156,7 @@ def test_strict_import_aborts_at_the_first_bad_line(
         post_line(entry_id="urn:x:3", slug="three"),
     )
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_jsonl, store, settings, path, strict=True)
+        import_file(JSONL_IMPORTER, store, settings, path, strict=True)
     assert str(failure.value) == (
         "line 2: published: 'yesterday-ish' is not a date; nothing was imported (--strict)"
     )
@@ -166,10 +166,12 @@ def test_strict_import_aborts_at_the_first_bad_line(
 def test_a_post_is_matched_by_its_external_id_and_updated_in_place(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
-    run_import(import_jsonl, store, settings, jsonl_file(tmp_path, post_line(external_id="cms-1")))
+    import_file(
+        JSONL_IMPORTER, store, settings, jsonl_file(tmp_path, post_line(external_id="cms-1"))
+    )
     [first] = stored_posts(store).values()
     changed = jsonl_file(tmp_path, post_line(external_id="cms-1", title="A better title"))
-    report = run_import(import_jsonl, store, settings, changed)
+    report = import_file(JSONL_IMPORTER, store, settings, changed)
     assert report.counts() == "created 0, updated 1, unchanged 0, skipped 0"
     [post] = stored_posts(store).values()
     assert (post.entry_id, post.title, post.status) == (
@@ -187,7 +189,7 @@ def test_a_slug_another_post_holds_is_reported_not_renamed(
         post_line(entry_id="urn:x:1", slug="same"),
         post_line(entry_id="urn:x:2", slug="same"),
     )
-    report = run_import(import_jsonl, store, settings, path)
+    report = import_file(JSONL_IMPORTER, store, settings, path)
     assert skips(report) == {"line 2": "slug: another 'en' post has the slug 'same'"}
 
 
@@ -195,4 +197,4 @@ def test_a_byte_order_mark_and_a_missing_final_newline_are_fine(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     path = jsonl_file(tmp_path, "\ufeff" + post_line(entry_id="urn:x:1"))
-    assert run_import(import_jsonl, store, settings, path).created == 1
+    assert import_file(JSONL_IMPORTER, store, settings, path).created == 1

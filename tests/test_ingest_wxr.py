@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from feeds.ingest.runner import ImportFailed
 from feeds.ingest.source import open_source
-from feeds.ingest.wxr import import_wxr, wxr_records
+from feeds.ingest.wxr import WXR_IMPORTER, wxr_records
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostStatus, StoreMeta
@@ -22,8 +22,8 @@ from tests.fixtures import (
     EXTERNAL_ENTITY,
     RSS,
     WXR,
+    import_file,
     post_count,
-    run_import,
     skips,
     stored_posts,
 )
@@ -59,7 +59,7 @@ def item(number: int, date_gmt: str = "2024-01-02 03:04:05", title: str = "A pos
 def test_published_posts_appear_in_feeds_with_their_wordpress_guid_as_id(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     feed = parse_feed(client.get("/feeds/all.atom").data)
     assert {entry.id for entry in feed.entries} == PUBLIC
     rss = parse_feed(client.get("/feeds/all.rss").data)
@@ -69,7 +69,7 @@ def test_published_posts_appear_in_feeds_with_their_wordpress_guid_as_id(
 def test_an_entry_keeps_title_dates_categories_tags_and_author(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     feed = parse_feed(client.get("/feeds/category/food-drink.atom").data)
     [entry] = feed.entries
     assert entry.title == "Fish & Chips: a “proper” guide"
@@ -86,7 +86,7 @@ def test_an_entry_keeps_title_dates_categories_tags_and_author(
 def test_content_links_are_made_absolute_against_the_old_site_and_scripts_removed(
     store: Store, settings: Settings
 ) -> None:
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     content = stored_posts(store)[f"{OLD}/?p=101"].content_html
     assert f'src="{OLD}/wp-content/uploads/2019/05/chips.jpg"' in content
     assert f'href="{OLD}/2019/04/batter/"' in content
@@ -95,7 +95,7 @@ def test_content_links_are_made_absolute_against_the_old_site_and_scripts_remove
 
 
 def test_classic_editor_paragraphs_become_html_paragraphs(store: Store, settings: Settings) -> None:
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     post = stored_posts(store)[f"{OLD}/?p=102"]
     assert post.content_html.startswith("<p>Your keys never leave the device.</p>")
     assert "classic editor,<br>" in post.content_html
@@ -105,7 +105,7 @@ def test_classic_editor_paragraphs_become_html_paragraphs(store: Store, settings
 def test_drafts_private_protected_and_scheduled_posts_are_kept_out_of_feeds(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     posts = stored_posts(store)
     draft = posts[f"{OLD}/?p=103"]  # post_date_gmt 0000-00-00 00:00:00
     assert (draft.status, draft.published, draft.slug) == (
@@ -130,7 +130,7 @@ def test_drafts_private_protected_and_scheduled_posts_are_kept_out_of_feeds(
 def test_pages_attachments_menu_items_and_trash_are_skipped_with_reasons(
     store: Store, settings: Settings
 ) -> None:
-    report = run_import(import_wxr, store, settings, WXR)
+    report = import_file(WXR_IMPORTER, store, settings, WXR)
     assert report.counts() == "created 9, updated 0, unchanged 0, skipped 4"
     assert skips(report) == {
         f"item 3 (guid {OLD}/?page_id=2)": "post type 'page' (only posts are imported)",
@@ -146,7 +146,7 @@ def test_pages_attachments_menu_items_and_trash_are_skipped_with_reasons(
 def test_arabic_and_japanese_posts_keep_their_language_and_decoded_slug(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     posts = stored_posts(store)
     arabic, japanese = posts[f"{OLD}/?p=106"], posts[f"{OLD}/?p=107"]
     assert (arabic.language, arabic.slug) == ("ar", "مرحبا-بالعالم")
@@ -162,9 +162,9 @@ def test_arabic_and_japanese_posts_keep_their_language_and_decoded_slug(
 def test_importing_the_same_export_again_changes_nothing(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     before = client.get("/feeds/all.atom")
-    report = run_import(import_wxr, store, settings, WXR)
+    report = import_file(WXR_IMPORTER, store, settings, WXR)
     assert report.counts() == "created 0, updated 0, unchanged 9, skipped 4"
     assert post_count(store) == 9
     assert client.get("/feeds/all.atom").headers["ETag"] == before.headers["ETag"]
@@ -173,7 +173,7 @@ def test_importing_the_same_export_again_changes_nothing(
 def test_a_post_changed_in_wordpress_is_updated_under_the_same_id(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     changed = tmp_path / "changed.xml"
     changed.write_text(
         WXR.read_text(encoding="utf-8")
@@ -184,7 +184,7 @@ def test_a_post_changed_in_wordpress_is_updated_under_the_same_id(
         ),
         encoding="utf-8",
     )
-    report = run_import(import_wxr, store, settings, changed)
+    report = import_file(WXR_IMPORTER, store, settings, changed)
     assert report.counts() == "created 0, updated 1, unchanged 8, skipped 4"
     post = stored_posts(store)[f"{OLD}/?p=102"]
     assert post.title == "Why a hardware wallet, really?"
@@ -195,9 +195,9 @@ def test_a_slug_another_post_holds_gives_way_and_stays_stable(
     store: Store, settings: Settings
 ) -> None:
     add_post(store, settings, slug="fish-and-chips", entry_id="urn:uuid:already-here")
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     assert stored_posts(store)[f"{OLD}/?p=101"].slug == "fish-and-chips-2"
-    report = run_import(import_wxr, store, settings, WXR)
+    report = import_file(WXR_IMPORTER, store, settings, WXR)
     assert report.updated == 0
     assert stored_posts(store)[f"{OLD}/?p=101"].slug == "fish-and-chips-2"
     assert stored_posts(store)["urn:uuid:already-here"].slug == "fish-and-chips"
@@ -207,7 +207,7 @@ def test_the_store_remembers_a_wordpress_import_and_redirects_old_feed_urls(
     store: Store, settings: Settings, client: FlaskClient
 ) -> None:
     assert client.get("/feed/").status_code == 404
-    run_import(import_wxr, store, settings, WXR)
+    import_file(WXR_IMPORTER, store, settings, WXR)
     with store.session() as session:
         assert session.get(StoreMeta, "wordpress_imported").value == "yes"  # type: ignore[union-attr]
     response = client.get("/feed/")
@@ -216,7 +216,7 @@ def test_the_store_remembers_a_wordpress_import_and_redirects_old_feed_urls(
 
 
 def test_a_dry_run_reports_everything_and_writes_nothing(store: Store, settings: Settings) -> None:
-    report = run_import(import_wxr, store, settings, WXR, dry_run=True)
+    report = import_file(WXR_IMPORTER, store, settings, WXR, dry_run=True)
     assert report.counts() == "created 9, updated 0, unchanged 0, skipped 4"
     assert post_count(store) == 0
     with store.session() as session:
@@ -227,7 +227,7 @@ def test_a_post_without_a_date_is_skipped_and_the_rest_imported(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     path = wxr_file(tmp_path, item(1) + item(2, date_gmt="0000-00-00 00:00:00") + item(3))
-    report = run_import(import_wxr, store, settings, path)
+    report = import_file(WXR_IMPORTER, store, settings, path)
     assert report.counts() == "created 2, updated 0, unchanged 0, skipped 1"
     assert skips(report) == {
         "item 2 (guid https://wp.example/?p=2)": (
@@ -241,7 +241,7 @@ def test_strict_import_stops_at_the_first_bad_post_and_writes_nothing(
 ) -> None:
     path = wxr_file(tmp_path, item(1) + item(2, date_gmt="0000-00-00 00:00:00") + item(3))
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_wxr, store, settings, path, strict=True, batch_size=1)
+        import_file(WXR_IMPORTER, store, settings, path, strict=True, batch_size=1)
     assert str(failure.value) == (
         "item 2 (guid https://wp.example/?p=2): no date: neither wp:post_date_gmt nor pubDate "
         "gives one; nothing was imported (--strict)"
@@ -257,7 +257,7 @@ def test_batches_are_committed_as_the_import_goes(
     path = wxr_file(tmp_path, items + "<item><title>cut off")
     path.write_text(path.read_text(encoding="utf-8").split("</channel>")[0], encoding="utf-8")
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_wxr, store, settings, path, batch_size=2)
+        import_file(WXR_IMPORTER, store, settings, path, batch_size=2)
     assert "is not well-formed XML" in str(failure.value)
     assert "the first 4 records were committed before it; importing the file again is safe" in str(
         failure.value
@@ -273,7 +273,7 @@ def test_hostile_xml_is_refused_before_anything_is_expanded(
     store: Store, settings: Settings, hostile: Path, declared: str
 ) -> None:
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_wxr, store, settings, hostile)
+        import_file(WXR_IMPORTER, store, settings, hostile)
     message = str(failure.value)
     assert message.startswith(f"{hostile}: refused: the XML declares a document type ({declared})")
     assert "billion laughs" in message and "external entities" in message
@@ -284,7 +284,7 @@ def test_control_characters_wordpress_exports_carry_are_dropped(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     path = wxr_file(tmp_path, item(1, title="Bell\x07 and tab\x0b"))
-    report = run_import(import_wxr, store, settings, path)
+    report = import_file(WXR_IMPORTER, store, settings, path)
     assert report.created == 1
     assert stored_posts(store)["https://wp.example/?p=1"].title == "Bell and tab"
 
@@ -292,9 +292,9 @@ def test_control_characters_wordpress_exports_carry_are_dropped(
 def test_language_comes_from_the_channel_or_the_language_option(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
-    run_import(import_wxr, store, settings, wxr_file(tmp_path, item(1), language="fr-FR"))
+    import_file(WXR_IMPORTER, store, settings, wxr_file(tmp_path, item(1), language="fr-FR"))
     assert stored_posts(store)["https://wp.example/?p=1"].language == "fr"
-    run_import(import_wxr, store, settings, WXR, language="de")
+    import_file(WXR_IMPORTER, store, settings, WXR, language="de")
     assert {p.language for p in stored_posts(store).values() if p.entry_id.startswith(OLD)} == {
         "de"
     }
@@ -305,18 +305,18 @@ def test_an_unconfigured_language_is_refused(
 ) -> None:
     path = wxr_file(tmp_path, item(1), language="sw")
     with pytest.raises(ImportFailed) as failure:
-        run_import(import_wxr, store, settings, path)
+        import_file(WXR_IMPORTER, store, settings, path)
     assert str(failure.value).startswith(
         f"{path} is in 'sw', which is not configured (languages: en, ar,"
     )
     with pytest.raises(ImportFailed, match="--language 'xx' is not configured"):
-        run_import(import_wxr, store, settings, WXR, language="xx")
+        import_file(WXR_IMPORTER, store, settings, WXR, language="xx")
     assert post_count(store) == 0
 
 
 def test_a_feed_is_not_taken_for_a_wordpress_export(store: Store, settings: Settings) -> None:
     with pytest.raises(ImportFailed, match=r"is not a WordPress export .* use `feeds import feed`"):
-        run_import(import_wxr, store, settings, RSS)
+        import_file(WXR_IMPORTER, store, settings, RSS)
 
 
 def test_memory_does_not_grow_with_the_export(settings: Settings, tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ the old feed see no duplicates after the move; its link stands in when it has no
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -15,28 +15,15 @@ from urllib.parse import unquote, urlsplit
 import feedparser
 
 from feeds.ingest.languages import record_language, site_language
-from feeds.ingest.runner import ImportFailed, ImportOptions, ImportReport, Record, run_import
+from feeds.ingest.runner import Importer, ImportFailed, Record
 from feeds.ingest.safe_xml import refuse_hostile
 from feeds.ingest.source import Source
 from feeds.ingest.wxr import WORDPRESS_NAMESPACE
 from feeds.settings import Settings
-from feeds.store import Store
 from feeds.store.cleaning import clean_html, plain_text, slugify
 from feeds.store.writes import AuthorInput, PostInput, TermInput
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-def import_feed(
-    store: Store,
-    settings: Settings,
-    source: Source,
-    options: ImportOptions,
-    progress: Callable[[], None] | None = None,
-) -> ImportReport:
-    """Import the entries of an RSS or Atom feed as published posts."""
-    records = feed_records(source, settings, options.language)
-    return run_import(store, settings, records, options, free_slugs=True, progress=progress)
 
 
 def feed_records(source: Source, settings: Settings, language: str | None) -> Iterator[Record]:
@@ -134,3 +121,6 @@ def _utc(moment: time.struct_time | None) -> datetime | None:
 def _last_segment(link: str) -> str:
     """The last path segment of a post's link (``…/2020/05/hello-world/`` → ``hello-world``)."""
     return unquote(urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+FEED_IMPORTER = Importer(feed_records, free_slugs=True)

@@ -7,27 +7,14 @@ again, or a store's own export, changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from feeds.ingest.runner import ImportOptions, ImportReport, Record, run_import
+from feeds.ingest.runner import Importer, Record
 from feeds.ingest.source import Source
 from feeds.post_format import post_from_json
-from feeds.settings import Settings
-from feeds.store import Store
 from feeds.store.writes import InvalidInput
 
 BOM = "\ufeff"
-
-
-def import_jsonl(
-    store: Store,
-    settings: Settings,
-    source: Source,
-    options: ImportOptions,
-    progress: Callable[[], None] | None = None,
-) -> ImportReport:
-    """Import posts from JSON Lines; a slug already taken by another post is an error."""
-    return run_import(store, settings, jsonl_records(source), options, progress=progress)
 
 
 def jsonl_records(source: Source) -> Iterator[Record]:
@@ -49,3 +36,7 @@ def jsonl_records(source: Source) -> Iterator[Record]:
             yield Record(position, invalid=f"not JSON: {error.msg} (column {error.colno})")
         except InvalidInput as error:
             yield Record(position, invalid=str(error))
+
+
+# The slug is meant in this format: one another post holds is an error, not renamed.
+JSONL_IMPORTER = Importer(lambda source, _settings, _language: jsonl_records(source))

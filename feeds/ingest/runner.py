@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -16,6 +17,9 @@ from sqlalchemy.orm import Session
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.writes import InvalidInput, PostInput, WriteOutcome, upsert_post
+
+if TYPE_CHECKING:
+    from feeds.ingest.source import Source
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -41,6 +45,8 @@ class Record:
 
 @dataclass(frozen=True)
 class Skip:
+    """A record not imported: where it is, and why."""
+
     position: str
     reason: str
 
@@ -76,6 +82,36 @@ class ImportReport:
         """Count one post written."""
         name = outcome.value
         setattr(self, name, getattr(self, name) + 1)
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One kind of import: how it reads a source into records, and what sets it apart."""
+
+    read: Callable[[Source, Settings, str | None], Iterable[Record]]
+    # Foreign slugs may clash with the store's: let them take a free one.
+    free_slugs: bool = False
+    # Runs in the last transaction of an import that is not a dry run.
+    finish: Callable[[Session], None] | None = None
+
+    def run(
+        self,
+        store: Store,
+        settings: Settings,
+        source: Source,
+        options: ImportOptions,
+        progress: Callable[[], None] | None = None,
+    ) -> ImportReport:
+        """Import ``source`` into ``store``; ``progress`` is called after each record."""
+        return run_import(
+            store,
+            settings,
+            self.read(source, settings, options.language),
+            options,
+            free_slugs=self.free_slugs,
+            progress=progress,
+            finish=self.finish,
+        )
 
 
 def run_import(
@@ -143,23 +179,26 @@ def _write(
     if record.ignored is not None:
         report.skips.append(Skip(record.position, record.ignored))
         return None
-    problem = record.invalid
     post = record.post
     key = (post.external_id or post.entry_id) if post is not None else None
-    if problem is None and key in first_seen:
+    if record.invalid is not None:
+        problem = record.invalid
+    elif post is None:
+        problem = "nothing to import"
+    elif key in first_seen:
         problem = f"the same id as {first_seen[key]}"
-    if problem is None and post is not None:
+    else:
         try:
-            with session.begin_nested():
+            with session.begin_nested():  # a post the write path refuses rolls back alone
                 _, outcome = upsert_post(session, settings, post, free_slug=free_slugs)
         except InvalidInput as error:
             problem = str(error)
         else:
             report.add(outcome)
             if key:
-                first_seen[key] = record.position
+                # Only "item 3": the id is the same. Kept short, as every id stays in memory.
+                first_seen[key] = record.position.split(" (", 1)[0]
             return None
-    problem = problem or "nothing to import"
     report.skips.append(Skip(record.position, problem))
     return problem
 

@@ -8,7 +8,7 @@ attachments, menu items and trashed posts are skipped with a reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -19,11 +19,10 @@ from xml.etree.ElementTree import Element
 from sqlalchemy.orm import Session
 
 from feeds.ingest.languages import record_language, site_language
-from feeds.ingest.runner import ImportFailed, ImportOptions, ImportReport, Record, run_import
+from feeds.ingest.runner import Importer, ImportFailed, Record
 from feeds.ingest.safe_xml import safe_events
 from feeds.ingest.source import Source
 from feeds.settings import Settings
-from feeds.store import Store
 from feeds.store.cleaning import clean_html, plain_text, slugify
 from feeds.store.models import PostStatus
 from feeds.store.writes import AuthorInput, PostInput, TermInput, set_store_fact
@@ -54,25 +53,6 @@ _BLOCK_TAG = re.compile(r"<(p|div|h[1-6]|ul|ol|table|blockquote|pre|figure)[\s>]
 # C0 control characters XML 1.0 forbids. WordPress stores them in posts and exports them,
 # which makes the export malformed; in UTF-8 they are single bytes, safe to drop.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
-
-
-def import_wxr(
-    store: Store,
-    settings: Settings,
-    source: Source,
-    options: ImportOptions,
-    progress: Callable[[], None] | None = None,
-) -> ImportReport:
-    """Import a WordPress export's posts; afterwards the store knows it came from WordPress."""
-    return run_import(
-        store,
-        settings,
-        wxr_records(source, settings, options.language),
-        options,
-        free_slugs=True,
-        progress=progress,
-        finish=mark_wordpress_imported,
-    )
 
 
 def mark_wordpress_imported(session: Session) -> None:
@@ -301,3 +281,6 @@ class _WithoutControlBytes:
             kept = data.translate(None, _CONTROL_BYTES)
             if kept or not data:  # an empty read would look like the end of the file
                 return kept
+
+
+WXR_IMPORTER = Importer(wxr_records, free_slugs=True, finish=mark_wordpress_imported)
