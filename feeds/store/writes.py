@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, delete, select, update
@@ -27,6 +27,7 @@ from feeds.store.cleaning import clean_html, excerpt, plain_text, slugify, xml_s
 from feeds.store.models import (
     STORE_SCOPE,
     Author,
+    Base,
     Category,
     DeletedEntry,
     Post,
@@ -356,8 +357,7 @@ def set_store_fact(session: Session, key: str, value: str) -> None:
 
 def touch_scopes(session: Session, scopes: Iterable[str], now: datetime) -> None:
     """Move on the revision of each scope, and of the whole store."""
-    dialects = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-    insert = dialects[session.get_bind().dialect.name]
+    insert = _dialect_insert(session)
     for scope in sorted({*scopes, STORE_SCOPE}):
         statement = insert(ScopeRevision).values(scope=scope, revision=1, changed=now)
         session.execute(
@@ -416,26 +416,34 @@ def _set_relations(session: Session, post: Post, data: PostInput) -> None:
 
 def _term(session: Session, model: type[_Term], term: TermInput) -> _Term:
     """The category or tag with this slug, created (with the given name) if missing."""
-    found = session.scalar(select(model).where(model.slug == term.slug))
-    if found is None:
-        found = model(slug=term.slug, name=term.name or term.slug)
-        session.add(found)
-        session.flush()
-    return found
+    _insert_if_missing(session, model, slug=term.slug, name=term.name or term.slug)
+    return session.scalars(select(model).where(model.slug == term.slug)).one()
 
 
 def _author(session: Session, data: AuthorInput) -> Author:
     """The author with this name, created if missing; a given e-mail or URI is recorded."""
-    author = session.scalar(select(Author).where(Author.name == data.name))
-    if author is None:
-        author = Author(name=data.name)
-        session.add(author)
+    _insert_if_missing(session, Author, name=data.name)
+    author = session.scalars(select(Author).where(Author.name == data.name)).one()
     if data.email is not None:
         author.email = data.email
     if data.uri is not None:
         author.uri = data.uri
     session.flush()
     return author
+
+
+def _insert_if_missing(session: Session, model: type[Base], **values: str) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two writers creating the same category, tag or author
+    at once both succeed, instead of one failing on the unique key."""
+    statement = _dialect_insert(session)(model).values(**values).on_conflict_do_nothing()
+    session.execute(statement)
+
+
+def _dialect_insert(session: Session) -> Callable[[Any], Any]:
+    """The database's own insert(), which knows ON CONFLICT."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
+        session.get_bind().dialect.name
+    ]
 
 
 def _free_slug(session: Session, data: PostInput, existing: Post | None) -> str:
