@@ -137,15 +137,38 @@ def demo(context: _Context, count: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Serve with gunicorn (threaded workers, keep-alive) instead of Flask's own server.",
+)
+@click.option("--workers", type=click.IntRange(1), help="gunicorn workers [default: CPU count]")
+@click.option("--threads", type=click.IntRange(1), help="Threads per worker [default: 4]")
 @click.pass_obj
-def serve(context: _Context, host: str, port: int) -> None:
-    """Serve the feeds over HTTP with Flask's own server."""
+def serve(
+    context: _Context,
+    host: str,
+    port: int,
+    production: bool,
+    workers: int | None,
+    threads: int | None,
+) -> None:
+    """Serve the feeds over HTTP."""
+    import logging.config
+
     from feeds import create_app
+    from feeds.production import LOGGING, ProductionServer, server_options
 
     settings = context.settings()
     with _clear_errors():
         app = create_app(settings)
     click.echo(f"serving {settings.site_title!r} feeds on http://{host}:{port}/feeds.json")
+    if production:
+        options = server_options(f"{host}:{port}", workers, threads)
+        ProductionServer(app, options).run()
+        return
+    logging.config.dictConfig(LOGGING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # feeds logs each request itself
     app.run(host=host, port=port)
 
 
