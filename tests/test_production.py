@@ -17,7 +17,7 @@ import pytest
 from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import REPO, add_post, parse_feed
-from tests.test_server import free_port, request, wait_for_port
+from tests.live import free_port, request, wait_for_port
 
 
 def start(command: list[str], settings: Settings, port: int, log: Path) -> subprocess.Popen:
@@ -28,10 +28,7 @@ def start(command: list[str], settings: Settings, port: int, log: Path) -> subpr
         "FEEDS_BASE_URL": f"http://127.0.0.1:{port}",
     }
     process = subprocess.Popen(command, env=env, stderr=log.open("wb"))
-    try:
-        wait_for_port(process, port)
-    except RuntimeError:
-        raise RuntimeError(log.read_text()) from None
+    wait_for_port(process, port, log)
     return process
 
 
@@ -53,11 +50,11 @@ def test_production_server_serves_feeds_and_logs_json_lines(
     production: tuple[int, Path, subprocess.Popen],
 ) -> None:
     port, log, _ = production
-    response, body = request(("127.0.0.1", port), "GET", "/feeds/all.atom")
+    response, body = request(port, "GET", "/feeds/all.atom")
     assert response.status == 200
     assert len(parse_feed(body).entries) == 1
     assert response.getheader("Connection") != "close"  # keep-alive for pollers and proxies
-    request(("127.0.0.1", port), "GET", "/healthz")
+    request(port, "GET", "/healthz")
     time.sleep(0.3)
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert [(line["path"], line["status"]) for line in lines] == [
@@ -76,7 +73,7 @@ def test_sighup_reloads_without_dropping_a_request(
     def poll() -> None:
         while not done.is_set():
             try:
-                response, _ = request(("127.0.0.1", port), "GET", "/feeds/all.rss")
+                response, _ = request(port, "GET", "/feeds/all.rss")
                 if response.status != 200:
                     failures.append(str(response.status))
             except OSError as error:
@@ -101,7 +98,7 @@ def test_gunicorn_with_feeds_config_module(
                "--bind", f"127.0.0.1:{port}", "--workers", "1", "feeds:create_app()"]  # fmt: skip
     process = start(command, settings, port, tmp_path / "gunicorn.log")
     try:
-        response, body = request(("127.0.0.1", port), "GET", "/feeds/all.rss")
+        response, body = request(port, "GET", "/feeds/all.rss")
         assert response.status == 200
         assert len(parse_feed(body).entries) == 1
     finally:

@@ -4,7 +4,6 @@ bound; concurrent writers and readers lose nothing and never see a 5xx."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
@@ -19,7 +18,8 @@ import pytest
 
 from feeds.store import Store
 from tests.conftest import REPO, database_url, make_settings, postgres_url
-from tests.test_server import free_port, wait_for_port
+from tests.live import api_call as call
+from tests.live import free_port, wait_for_port
 
 pytestmark = pytest.mark.postgres
 
@@ -60,18 +60,8 @@ def instances(tmp_path: Path) -> Iterator[list[int]]:
         process.wait(timeout=15)
 
 
-def call(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-    connection.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, data
-
-
 def titles(port: int, path: str) -> list[str]:
-    status, body = call(port, "GET", path)
+    status, body = call(port, TOKEN, "GET", path)
     assert status == 200
     parsed = feedparser.parse(body)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
@@ -81,7 +71,9 @@ def titles(port: int, path: str) -> list[str]:
 def test_a_post_published_on_one_instance_is_served_by_the_other(instances: list[int]) -> None:
     one, two = instances
     assert titles(two, "/feeds/all.atom") == []
-    status, _ = call(one, "POST", "/api/posts", {"title": "Hello from one", "language": "en"})
+    status, _ = call(
+        one, TOKEN, "POST", "/api/posts", {"title": "Hello from one", "language": "en"}
+    )
     assert status == 201
     published = time.monotonic()
     while "Hello from one" not in titles(two, "/feeds/all.atom"):
@@ -103,7 +95,7 @@ def test_concurrent_writers_and_readers_lose_nothing(instances: list[int]) -> No
             slug = f"w{number}-{sequence}"
             body = {"title": f"Post {slug}", "slug": slug, "language": ["en", "fr"][sequence % 2],
                     "categories": [["tech"], ["donjon"]][number % 2]}  # fmt: skip
-            status, data = call(instances[sequence % 2], "POST", "/api/posts", body)
+            status, data = call(instances[sequence % 2], TOKEN, "POST", "/api/posts", body)
             with lock:
                 if status == 201:
                     created.append(slug)
@@ -116,7 +108,7 @@ def test_concurrent_writers_and_readers_lose_nothing(instances: list[int]) -> No
         while time.monotonic() < deadline:
             port = instances[number % 2]
             for path in paths:
-                status, body = call(port, "GET", path)
+                status, body = call(port, TOKEN, "GET", path)
                 parsed = feedparser.parse(body)
                 with lock:
                     reads += 1
@@ -137,7 +129,7 @@ def test_concurrent_writers_and_readers_lose_nothing(instances: list[int]) -> No
     stored: list[str] = []
     cursor = ""
     while True:
-        status, data = call(instances[0], "GET", f"/api/posts?limit=200{cursor}")
+        status, data = call(instances[0], TOKEN, "GET", f"/api/posts?limit=200{cursor}")
         assert status == 200
         page = json.loads(data)
         stored += [post["slug"] for post in page["posts"]]

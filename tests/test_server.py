@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import gzip
-import http.client
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from feeds.settings import Settings
 from tests.conftest import REPO, parse_feed
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(process: subprocess.Popen[bytes], port: int, timeout: float = 30) -> None:
-    """Wait until ``process`` listens on ``port``; fail with its stderr if it dies first."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(
-                    process.stderr.read().decode() if process.stderr else ""
-                ) from None
-            time.sleep(0.1)
+from tests.live import free_port, request, wait_for_port
 
 
 @pytest.fixture(scope="module")
-def server(demo_settings: Settings) -> Iterator[tuple[str, int]]:
+def server(demo_settings: Settings) -> Iterator[int]:
     port = free_port()
     env = {
         **os.environ,
@@ -55,31 +31,19 @@ def server(demo_settings: Settings) -> Iterator[tuple[str, int]]:
         stderr=subprocess.PIPE,
     )
     wait_for_port(process, port)
-    yield "127.0.0.1", port
+    yield port
     process.terminate()
     process.wait(timeout=10)
 
 
-def request(
-    server: tuple[str, int], method: str, path: str, headers: dict[str, str] | None = None
-) -> tuple[http.client.HTTPResponse, bytes]:
-    connection = http.client.HTTPConnection(*server, timeout=10)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return response, response.read()
-    finally:
-        connection.close()
-
-
-def test_aggregator_poll_cycle_over_a_real_socket(server: tuple[str, int]) -> None:
+def test_aggregator_poll_cycle_over_a_real_socket(server: int) -> None:
     path = "/fr/feeds/category/tech.atom"
     first, body = request(server, "GET", path, {"Accept-Encoding": "gzip"})
     assert first.status == 200
     assert first.getheader("Content-Type") == "application/atom+xml; charset=utf-8"
     assert first.getheader("Content-Encoding") == "gzip"
     parsed = parse_feed(gzip.decompress(body))
-    assert parsed.feed.links[0].href == f"http://127.0.0.1:{server[1]}{path}"
+    assert parsed.feed.links[0].href == f"http://127.0.0.1:{server}{path}"
 
     etag, modified = first.getheader("ETag"), first.getheader("Last-Modified")
     again, again_body = request(
@@ -96,7 +60,7 @@ def test_aggregator_poll_cycle_over_a_real_socket(server: tuple[str, int]) -> No
     assert since_only.status == 304
 
 
-def test_head_over_a_real_socket(server: tuple[str, int]) -> None:
+def test_head_over_a_real_socket(server: int) -> None:
     get, body = request(server, "GET", "/feeds/all.rss")
     head, head_body = request(server, "HEAD", "/feeds/all.rss")
     assert head.status == 200
@@ -105,7 +69,7 @@ def test_head_over_a_real_socket(server: tuple[str, int]) -> None:
     assert head.getheader("ETag") == get.getheader("ETag")
 
 
-def test_unknown_feed_is_a_json_404_over_a_real_socket(server: tuple[str, int]) -> None:
+def test_unknown_feed_is_a_json_404_over_a_real_socket(server: int) -> None:
     response, body = request(server, "GET", "/feeds/category/nope.rss")
     assert response.status == 404
     assert response.getheader("Content-Type") == "application/json"

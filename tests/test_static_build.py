@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import http.client
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -20,6 +17,7 @@ from feeds.settings import Settings
 from feeds.static_build import build_static
 from feeds.store import Store
 from tests.conftest import REPO, add_post, parse_feed
+from tests.live import free_port, request, wait_for_port
 
 
 @pytest.fixture
@@ -72,12 +70,6 @@ def test_a_write_rebuilds_only_the_feeds_of_its_scopes(
     assert len(entries) == 2
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def nginx(service: FeedService, tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """A real nginx serving a static build with the repository's deploy/nginx-static.conf."""
@@ -98,32 +90,17 @@ def nginx(service: FeedService, tmp_path: Path) -> Iterator[tuple[int, Path]]:
         f" uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;\n{server}\n}}\n"
     )
     process = subprocess.Popen([binary, "-p", str(tmp_path), "-c", str(conf)])
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "error.log").read_text()) from None
-            time.sleep(0.05)
+    wait_for_port(process, port, tmp_path / "error.log")
     yield port, site
     process.terminate()
     process.wait(timeout=10)
 
 
-def get(port: int, path: str, headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", path, headers=headers)
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response, body
-
-
 def test_nginx_serves_the_build_the_way_aggregators_expect(nginx: tuple[int, Path]) -> None:
     port, site = nginx
-    response, body = get(port, "/fr/feeds/category/donjon.atom", {"Accept-Encoding": "gzip"})
+    response, body = request(
+        port, "GET", "/fr/feeds/category/donjon.atom", {"Accept-Encoding": "gzip"}
+    )
     assert response.status == 200
     assert response.getheader("Content-Type") == "application/atom+xml; charset=utf-8"
     assert response.getheader("Content-Encoding") == "gzip"
@@ -133,10 +110,12 @@ def test_nginx_serves_the_build_the_way_aggregators_expect(nginx: tuple[int, Pat
     modified = parsedate_to_datetime(response.getheader("Last-Modified"))
     assert modified == datetime.fromisoformat(parsed.feed.updated).replace(microsecond=0)
 
-    plain, plain_body = get(port, "/fr/feeds/category/donjon.atom", {})
+    plain, plain_body = request(port, "GET", "/fr/feeds/category/donjon.atom", {})
     assert plain_body == (site / "fr/feeds/category/donjon.atom").read_bytes()
     etag = plain.getheader("ETag")
-    again, again_body = get(port, "/fr/feeds/category/donjon.atom", {"If-None-Match": etag})
+    again, again_body = request(
+        port, "GET", "/fr/feeds/category/donjon.atom", {"If-None-Match": etag}
+    )
     assert again.status == 304 and again_body == b""
-    rss, _ = get(port, "/feeds/all.rss", {})
+    rss, _ = request(port, "GET", "/feeds/all.rss", {})
     assert rss.getheader("Content-Type") == "application/rss+xml; charset=utf-8"

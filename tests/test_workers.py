@@ -3,8 +3,6 @@ staleness bound, with no restart."""
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import subprocess
 import sys
@@ -17,7 +15,8 @@ import pytest
 from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import REPO, add_post, parse_feed
-from tests.test_server import free_port, wait_for_port
+from tests.live import api_call as call
+from tests.live import free_port, wait_for_port
 
 TOKEN = "worker-test-token"
 STALENESS = 0.5
@@ -47,17 +46,6 @@ def gunicorn(store: Store, settings: Settings, tmp_path: Path) -> Iterator[tuple
     process.wait(timeout=10)
 
 
-def call(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
-    """One request on a new connection, as a poller without keep-alive makes it."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-    connection.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    return response.status, data
-
-
 def serving_pids(access_log: Path, path: str, skip: int) -> set[str]:
     lines = access_log.read_text().splitlines()[skip:]
     return {line.split()[0] for line in lines if line.split()[1] == path}
@@ -67,14 +55,14 @@ def test_a_write_in_one_worker_is_served_by_every_worker(gunicorn: tuple[int, Pa
     port, access_log = gunicorn
     feed = "/feeds/all.atom"
     for _ in range(30):  # warm both workers' caches
-        status, body = call(port, "GET", feed)
+        status, body = call(port, TOKEN, "GET", feed)
         assert status == 200 and len(parse_feed(body).entries) == 1
-    status, _ = call(port, "POST", "/api/posts", {"title": "After", "language": "en"})
+    status, _ = call(port, TOKEN, "POST", "/api/posts", {"title": "After", "language": "en"})
     assert status == 201
     time.sleep(STALENESS + 0.2)  # the bound, and time for the access log to be written
     written_at = len(access_log.read_text().splitlines())
     for _ in range(30):
-        status, body = call(port, "GET", feed)
+        status, body = call(port, TOKEN, "GET", feed)
         assert status == 200
         assert [entry.title for entry in parse_feed(body).entries] == ["After", "A post"]
     time.sleep(0.2)
