@@ -21,7 +21,7 @@ from feeds.ingest.runner import ImportFailed
 
 STDIN = "-"
 URL_SCHEMES = ("http://", "https://")
-USER_AGENT = "feeds-import/0.1 (+https://github.com/feeds)"
+USER_AGENT = "feeds-import/0.1"
 FETCH_TIMEOUT = 30
 
 
