@@ -3,13 +3,15 @@
     python bench/serve_bench.py --datasets /tmp/feeds-1k.db,/tmp/feeds-100k.db [--runs 3]
 
 For each dataset (made by bench/dataset.py) it starts, on 127.0.0.1, feeds
-(``feeds:create_app()``) under gunicorn gthread and under granian (WSGI), the naive
-baseline (bench/naive_app.py) and the bare callable (bench/bare_app.py, serving the bytes
-feeds answered) under gunicorn gthread; then drives each, in turn, with wrk (2 threads,
+(``feeds:create_app()``) and the bare callable (bench/bare_app.py, serving the bytes feeds
+answered) each under gunicorn gthread and under granian (WSGI), and the naive baseline
+(bench/naive_app.py) under gunicorn gthread; then drives each, in turn, with wrk (2 threads,
 32 connections, 5 s) for the 50-entry Atom feed of the largest category: 200 identity,
 304 (If-None-Match with the current ETag), and gzip (Accept-Encoding: gzip). Runs are
 interleaved (run 1 of every cell, then run 2…) so that noise spreads over all servers.
-It prints one table: req/s (median and range over runs) and the ratios to the targets.
+It prints one table, a row per server: req/s (median and range over runs), feeds/naive
+(naive under gunicorn in every row) and bare/feeds (bare under the row's server), then
+each target met or missed.
 """
 
 from __future__ import annotations
@@ -37,14 +39,15 @@ from harness import (
     wrk,
 )
 
-PRODUCT, GRANIAN, NAIVE, BARE = "feeds/gunicorn", "feeds/granian", "naive/gunicorn", "bare/gunicorn"
+FEEDS, NAIVE, BARE = "feeds", "naive", "bare"
+SERVERS = ("gunicorn", "granian")
 KINDS = ("200", "304", "gzip")
-# At the largest dataset: feeds/naive at least this much, bare/feeds at most this much.
+# At the largest dataset: feeds/naive at least this much; everywhere, bare/feeds at most this.
 TARGETS = {"200": 50.0, "304": 100.0}
 BARE_TARGET = 2.0
 LOGS = Path("/tmp/bench-logs")
 
-Samples = dict[tuple[str, str, str], list[float]]  # (dataset, kind, server) → req/s
+Samples = dict[tuple[str, str, str], list[float]]  # (dataset, kind, app/server) → req/s
 
 
 @dataclass(frozen=True)
@@ -65,24 +68,28 @@ def answer_headers(server: Server, path: str) -> dict[str, dict[str, str]]:
     if first.status != 200 or fetch(server.url(path), headers["304"]).status != 304:
         raise RuntimeError(f"{label}: no 200 then 304 on {path}")
     encoding = fetch(server.url(path), headers["gzip"]).headers.get("content-encoding")
-    if label != NAIVE and encoding != "gzip":
+    if not label.startswith(NAIVE) and encoding != "gzip":
         raise RuntimeError(f"{label}: no gzip answer on {path}")
     return headers
 
 
 def start_servers(stack: ExitStack, database: Path, path: str) -> list[Target]:
-    """Start the four servers on ``database``; the bare one serves feeds' own bytes."""
+    """Start feeds and bare under both servers, naive under gunicorn, on ``database``;
+    the bare callable serves the very bytes feeds answered."""
     env = store_env(database)
-    specs = [
-        gunicorn(PRODUCT, "feeds:create_app()", env),
-        granian(GRANIAN, "feeds:create_app", env),
-        gunicorn(NAIVE, "naive_app:create_app()", env),
-    ]
-    servers = [stack.enter_context(running(spec, path, LOGS)) for spec in specs]
+    first = stack.enter_context(
+        running(gunicorn(f"{FEEDS}/gunicorn", "feeds:create_app()", env), path, LOGS)
+    )
     body = LOGS / "bare-body.atom"
-    body.write_bytes(fetch(servers[0].url(path)).body)
-    bare = gunicorn(BARE, "bare_app:create_app()", {"FEEDS_BARE_BODY": str(body)})
-    servers.append(stack.enter_context(running(bare, path, LOGS)))
+    body.write_bytes(fetch(first.url(path)).body)
+    bare_env = {"FEEDS_BARE_BODY": str(body)}
+    specs = [
+        granian(f"{FEEDS}/granian", "feeds:create_app", env),
+        gunicorn(f"{NAIVE}/gunicorn", "naive_app:create_app()", env),
+        gunicorn(f"{BARE}/gunicorn", "bare_app:create_app()", bare_env),
+        granian(f"{BARE}/granian", "bare_app:create_app", bare_env),
+    ]
+    servers = [first, *(stack.enter_context(running(spec, path, LOGS)) for spec in specs)]
     return [Target(server, path, answer_headers(server, path)) for server in servers]
 
 
@@ -122,30 +129,54 @@ def ratio(top: Sequence[float], bottom: Sequence[float]) -> tuple[float, float, 
     )
 
 
-def table(samples: Samples, labels: Sequence[str]) -> list[str]:
-    """The one table: req/s per cell, then feeds/naive and bare/feeds."""
-    servers = (PRODUCT, GRANIAN, NAIVE, BARE)
-    head = ["posts", "answer", *servers, "feeds/naive", "bare/feeds"]
-    rows = [head]
-    for label in labels:
-        for kind in KINDS:
-            cell = {server: samples[label, kind, server] for server in servers}
-            versus_naive = ratio(cell[PRODUCT], cell[NAIVE])
-            versus_bare = ratio(cell[BARE], cell[PRODUCT])
-            rows.append(
-                [
-                    label,
-                    kind,
-                    *(spread(cell[server]) for server in servers),
-                    _ratio_text(versus_naive),
-                    _ratio_text(versus_bare),
-                ]
-            )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: feeds, naive (always under gunicorn) and bare under a server."""
+
+    dataset: str
+    kind: str
+    server: str
+    feeds: Sequence[float]
+    naive: Sequence[float]
+    bare: Sequence[float]
+
+    def cells(self) -> list[str]:
+        """The row as text."""
+        return [
+            self.dataset,
+            self.kind,
+            self.server,
+            spread(self.feeds),
+            spread(self.naive),
+            spread(self.bare),
+            _ratio_text(ratio(self.feeds, self.naive)),
+            _ratio_text(ratio(self.bare, self.feeds)),
+        ]
+
+
+def rows(samples: Samples, labels: Sequence[str]) -> list[Row]:
+    """Every row, datasets then kinds then servers."""
     return [
-        " | ".join(text.rjust(width) for text, width in zip(row, widths, strict=True))
-        for row in rows
+        Row(
+            label,
+            kind,
+            server,
+            samples[label, kind, f"{FEEDS}/{server}"],
+            samples[label, kind, f"{NAIVE}/gunicorn"],
+            samples[label, kind, f"{BARE}/{server}"],
+        )
+        for label in labels
+        for kind in KINDS
+        for server in SERVERS
     ]
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    """The one table: req/s per cell, then feeds/naive and bare/feeds."""
+    head = ["posts", "answer", "server", "feeds", "naive (gunicorn)", "bare", "feeds/naive"]
+    lines = [[*head, "bare/feeds"], *(row.cells() for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return [" | ".join(t.rjust(w) for t, w in zip(line, widths, strict=True)) for line in lines]
 
 
 def _ratio_text(values: tuple[float, float, float]) -> str:
@@ -153,20 +184,19 @@ def _ratio_text(values: tuple[float, float, float]) -> str:
     return f"{median:,.1f}× ({worst:,.1f}–{best:,.1f})"
 
 
-def verdicts(samples: Samples, labels: Sequence[str]) -> list[str]:
+def verdicts(rows: Sequence[Row]) -> list[str]:
     """Each target, on the medians, met or missed."""
     lines = []
-    largest = labels[-1]
-    for kind, wanted in TARGETS.items():
-        got = ratio(samples[largest, kind, PRODUCT], samples[largest, kind, NAIVE])[0]
-        lines.append(
-            _verdict(f"{kind} at {largest}: feeds/naive ≥ {wanted:g}×", got >= wanted, got)
-        )
-    for label in labels:
-        for kind in KINDS:
-            got = ratio(samples[label, kind, BARE], samples[label, kind, PRODUCT])[0]
-            met = got <= BARE_TARGET
-            lines.append(_verdict(f"{kind} at {label}: bare/feeds ≤ {BARE_TARGET:g}×", met, got))
+    largest = rows[-1].dataset
+    for row in rows:
+        wanted = TARGETS.get(row.kind)
+        if row.dataset == largest and wanted is not None:
+            got = ratio(row.feeds, row.naive)[0]
+            text = f"{row.kind} at {largest} ({row.server}): feeds/naive ≥ {wanted:g}×"
+            lines.append(_verdict(text, got >= wanted, got))
+        got = ratio(row.bare, row.feeds)[0]
+        text = f"{row.kind} at {row.dataset} ({row.server}): bare/feeds ≤ {BARE_TARGET:g}×"
+        lines.append(_verdict(text, got <= BARE_TARGET, got))
     return lines
 
 
@@ -191,8 +221,9 @@ def main() -> None:
         f"GET of the largest category's Atom feed (50 entries); "
         f"ratios: of the medians (worst–best run pairs)"
     )
-    print("\n".join(table(samples, labels)))
-    print("\n".join(verdicts(samples, labels)))
+    table_rows = rows(samples, labels)
+    print("\n".join(table(table_rows)))
+    print("\n".join(verdicts(table_rows)))
     print(f"took {time.monotonic() - started:.0f} s")
     raw = {" ".join(key): values for key, values in samples.items()}
     (LOGS / "serve_bench.json").write_text(json.dumps(raw, indent=1))
