@@ -6,19 +6,23 @@
 For each dataset (bench/dataset.py) it times, in process, what a cache miss costs: the
 latest-50 query of the scope, feedgen rendering, gzip and the ETag. Two feeds: the largest
 category's Atom feed, and the same category in one language (``--language``, default en).
-Rounds are interleaved over datasets and feeds, after a few warm-up renders (so the
-store's pages are in the OS cache: this is the warm miss). It prints median and p95 per
-cell and the ratio of the largest store to the smallest (target ≤ 1.5).
+Rounds are interleaved over datasets and feeds, in a new order each round, after a few
+warm-up renders (so the store's pages are in the OS cache: this is the warm miss). It
+prints median and p95 per cell, how many runs a full garbage collection fell in (the
+usual cause of a high p95), and the ratio of the largest store to the smallest (target
+≤ 1.5).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
+import random
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +36,7 @@ from feeds.spec import FeedFormat, FeedSpec
 from feeds.store import Store
 
 WARMUP = 5
+Timings = dict["Cell", list[float]]
 TARGET = 1.5
 
 
@@ -44,11 +49,13 @@ class Cell:
     spec: FeedSpec
     service: FeedService
 
-    def render_seconds(self) -> float:
-        """The time of one miss: query, render, gzip and ETag."""
+    def render_seconds(self) -> tuple[float, bool]:
+        """The time of one miss (query, render, gzip and ETag), and whether a full
+        (generation 2) garbage collection ran during it."""
+        collections = gc.get_stats()[2]["collections"]
         started = time.perf_counter()
         self.service.render(self.spec, 0, datetime.now(UTC))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, gc.get_stats()[2]["collections"] > collections
 
     def entries(self) -> int:
         """How many entries the feed holds."""
@@ -74,16 +81,23 @@ def cells_of(database: Path, language: str) -> list[Cell]:
     ]
 
 
-def measure(cells: Sequence[Cell], runs: int) -> dict[Cell, list[float]]:
-    """``runs`` timings of each cell, interleaved, after WARMUP untimed renders each."""
-    timings: dict[Cell, list[float]] = defaultdict(list)
+def measure(cells: Sequence[Cell], runs: int) -> tuple[Timings, Counter[Cell]]:
+    """``runs`` timings of each cell, interleaved, after WARMUP untimed renders each; and
+    how many of its runs had a full garbage collection."""
+    timings: Timings = defaultdict(list)
+    full_gcs: Counter[Cell] = Counter()
     for _ in range(WARMUP):
         for cell in cells:
             cell.render_seconds()
+    order, shuffler = list(cells), random.Random(0)
     for _ in range(runs):
-        for cell in cells:
-            timings[cell].append(cell.render_seconds())
-    return timings
+        # A new order each round, so that periodic full collections fall on no one cell.
+        shuffler.shuffle(order)
+        for cell in order:
+            seconds, full_gc = cell.render_seconds()
+            timings[cell].append(seconds)
+            full_gcs[cell] += full_gc
+    return timings, full_gcs
 
 
 def p95(values: Sequence[float]) -> float:
@@ -91,14 +105,18 @@ def p95(values: Sequence[float]) -> float:
     return statistics.quantiles(values, n=20)[18]
 
 
-def report(cells: Sequence[Cell], timings: dict[Cell, list[float]]) -> list[str]:
+def report(cells: Sequence[Cell], timings: Timings, full_gcs: Counter[Cell]) -> list[str]:
     """The table (ms) and, per feed, the ratio of the largest dataset to the smallest."""
-    lines = [f"{'posts':>6} | {'feed':<34} | {'entries':>7} | {'median ms':>9} | {'p95 ms':>7}"]
+    lines = [
+        f"{'posts':>6} | {'feed':<34} | {'entries':>7} | {'median ms':>9} | {'p95 ms':>7} | "
+        "runs with a full GC"
+    ]
     for cell in cells:
         values = timings[cell]
         lines.append(
             f"{cell.dataset:>6} | {cell.feed:<34} | {cell.entries():>7} | "
-            f"{statistics.median(values) * 1000:>9.1f} | {p95(values) * 1000:>7.1f}"
+            f"{statistics.median(values) * 1000:>9.1f} | {p95(values) * 1000:>7.1f} | "
+            f"{full_gcs[cell]}"
         )
     for feed in dict.fromkeys(cell.feed for cell in cells):
         same = [cell for cell in cells if cell.feed == feed]
@@ -127,13 +145,13 @@ def main() -> None:
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
-    timings = measure(cells, args.runs)
+    timings, full_gcs = measure(cells, args.runs)
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     print(f"miss path (FeedService.render: query + render + gzip), {args.runs} runs per cell")
-    print("\n".join(report(cells, timings)))
+    print("\n".join(report(cells, timings, full_gcs)))
 
 
 if __name__ == "__main__":
