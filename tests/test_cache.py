@@ -21,12 +21,13 @@ from tests.conftest import add_post, parse_feed
 
 @contextmanager
 def statements(app: Flask) -> Iterator[list[str]]:
-    """Every SQL statement the app runs inside the block."""
+    """Every SQL query the app runs inside the block."""
     seen: list[str] = []
     engine = app.extensions["feeds.store"].engine
 
     def record(_conn, _cursor, statement, _parameters, _context, _many) -> None:
-        seen.append(statement)
+        if statement != "BEGIN":  # transaction control is not a query
+            seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -137,7 +137,6 @@ def run_import(
     committed = 0
     with store.session() as session:
         try:
-            _begin(session)
             for number, record in enumerate(records, start=1):
                 problem = _write(session, settings, record, report, first_seen, free_slugs)
                 if problem is not None and options.strict:
@@ -150,7 +149,6 @@ def run_import(
                     session.commit()
                     session.expunge_all()  # keeps memory flat whatever the file's size
                     committed = number
-                    _begin(session)
             if finish is not None and not options.dry_run:
                 finish(session)
             if options.dry_run:
@@ -201,21 +199,6 @@ def _write(
             return None
     report.skips.append(Skip(record.position, problem))
     return problem
-
-
-def _begin(session: Session) -> None:
-    """Open the transaction for real before the first savepoint.
-
-    pysqlite sends BEGIN only before a data change, so a SAVEPOINT sent first would open
-    the transaction itself, and its RELEASE would commit it: a later rollback (dry run,
-    strict) would then leave the first post written.
-    """
-    connection = session.connection()
-    if (
-        connection.dialect.name == "sqlite"
-        and not connection.connection.dbapi_connection.in_transaction
-    ):  # type: ignore[union-attr]
-        connection.exec_driver_sql("BEGIN")
 
 
 def _after_batches(message: str, committed: int) -> str:

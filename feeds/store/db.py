@@ -29,22 +29,24 @@ class Store:
             raise StoreUnavailable(f"cannot use database URL {database_url!r}: {error}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _configure_sqlite)
+            event.listen(self.engine, "begin", _begin_sqlite)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self, revision: str = "head") -> None:
         """Create the schema, or upgrade it, by running the migrations up to ``revision``."""
         with self._reaching(), self.engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
+            # SQLite alters a table by copying it; with foreign keys on, dropping the old
+            # copy would cascade and delete every row that points at it. The pragma only
+            # works outside a transaction, so it goes straight to the driver.
             if sqlite:
-                # SQLite alters a table by copying it; with foreign keys on, dropping the old
-                # copy would cascade and delete every row that points at it.
-                connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-                connection.commit()
-            with connection.begin():
-                command.upgrade(_alembic_config(connection), revision)
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
-                connection.commit()
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with connection.begin():
+                    command.upgrade(_alembic_config(connection), revision)
+            finally:
+                if sqlite:
+                    connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     def schema_revision(self) -> str | None:
         """The migration the database is at (None for a database without the schema)."""
@@ -92,8 +94,16 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's documented pysqlite recipe: the driver must not open transactions by
+    # itself (it would not before a SAVEPOINT, whose RELEASE would then commit everything);
+    # _begin_sqlite sends BEGIN when SQLAlchemy starts one.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA busy_timeout = 5000")
     cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
