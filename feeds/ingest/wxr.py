@@ -24,9 +24,8 @@ from feeds.ingest.safe_xml import safe_events
 from feeds.ingest.source import Source
 from feeds.settings import Settings
 from feeds.store.cleaning import clean_html, plain_text, slugify
-from feeds.store.models import PostStatus
+from feeds.store.models import WORDPRESS_IMPORTED, PostStatus
 from feeds.store.writes import AuthorInput, PostInput, TermInput, set_store_fact
-from feeds.web.wordpress import WORDPRESS_IMPORTED
 
 # What a WordPress status becomes. The content of private and password-protected posts
 # was never public, so they stay drafts; a future post keeps its date and appears in

@@ -188,6 +188,8 @@ class StoreMeta(Base):
 
 
 STORE_SCOPE = "store"
+# StoreMeta key, set to "yes" once a WordPress export has been imported.
+WORDPRESS_IMPORTED = "wordpress_imported"
 
 
 def scope_key(category_id: int | None = None, language: str | None = None) -> str:

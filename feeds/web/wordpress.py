@@ -18,9 +18,8 @@ from werkzeug.wrappers import Response
 from feeds.links import SiteLinks
 from feeds.settings import Settings
 from feeds.spec import FeedNotFound, FeedSpec
-from feeds.store.models import StoreMeta
+from feeds.store.models import WORDPRESS_IMPORTED, StoreMeta
 
-WORDPRESS_IMPORTED = "wordpress_imported"
 FORMAT_OF_KIND = {"": "rss", "rss2": "rss", "rss": "rss", "rdf": "rss", "atom": "atom"}
 
 
