@@ -356,16 +356,17 @@ def set_store_fact(session: Session, key: str, value: str) -> None:
 
 
 def touch_scopes(session: Session, scopes: Iterable[str], now: datetime) -> None:
-    """Move on the revision of each scope, and of the whole store."""
-    insert = _dialect_insert(session)
-    for scope in sorted({*scopes, STORE_SCOPE}):
-        statement = insert(ScopeRevision).values(scope=scope, revision=1, changed=now)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[ScopeRevision.scope],
-                set_={"revision": ScopeRevision.revision + 1, "changed": now},
-            )
+    """Move on the revision of each scope, and of the whole store, in one statement."""
+    rows = [
+        {"scope": scope, "revision": 1, "changed": now} for scope in sorted({*scopes, STORE_SCOPE})
+    ]
+    statement = _dialect_insert(session)(ScopeRevision).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ScopeRevision.scope],
+            set_={"revision": ScopeRevision.revision + 1, "changed": statement.excluded.changed},
         )
+    )
 
 
 def touch_every_scope(session: Session, now: datetime) -> None:
