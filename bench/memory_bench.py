@@ -92,7 +92,7 @@ def peaks(pids: Iterable[int]) -> dict[int, float]:
 
 def lua_script(paths: Sequence[str]) -> Path:
     """The wrk script cycling through ``paths``, each thread from its own offset."""
-    path_file = LOGS / "memory-paths.txt"
+    path_file = LOGS / "memory-cycle-paths.txt"
     path_file.write_text("\n".join(paths) + "\n")
     script = LOGS / "memory-cycle.lua"
     script.write_text(LUA % {"paths": path_file})
@@ -105,15 +105,26 @@ def main() -> None:
     parser.add_argument("--urls", type=int, default=10_000)
     parser.add_argument("--cache-mib", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=180)
+    parser.add_argument(
+        "--paths", type=Path, help="poll the paths of this file (one a line) instead of harvesting"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="more environment for the server (MALLOC_ARENA_MAX=2…)",
+    )
     args = parser.parse_args()
     bound = args.cache_mib * 2**20
-    env = store_env(args.dataset, FEEDS_CACHE_BYTES=str(bound))
+    extra = dict(item.split("=", 1) for item in args.env)
+    env = store_env(args.dataset, FEEDS_CACHE_BYTES=str(bound), **extra)
     spec = gunicorn("feeds-memory", "feeds:create_app()", env)
     with running(spec, "/feeds.json", LOGS) as server:
         workers = server.worker_pids()
         at_start = peaks(workers)
         started = time.monotonic()
-        paths = harvest(server, args.urls)
+        paths = args.paths.read_text().split() if args.paths else harvest(server, args.urls)
         harvest_seconds = time.monotonic() - started
         after_harvest = peaks(workers)
         load = wrk(server.url("/"), seconds=args.seconds, script=lua_script(paths))
@@ -122,8 +133,8 @@ def main() -> None:
     limit = args.cache_mib + OVERHEAD_MIB
     print(
         f"{human_count(count_posts(args.dataset))} posts, {len(set(paths))} distinct feed URLs "
-        f"(of {args.urls} wanted) "
-        f"harvested in {harvest_seconds:.0f} s; wrk {args.seconds:g} s: "
+        f"({'read from ' + str(args.paths) if args.paths else 'harvested'} in "
+        f"{harvest_seconds:.0f} s); server env {extra or 'as is'}; wrk {args.seconds:g} s: "
         f"{load.requests} requests ({load.requests_per_second:.0f}/s, "
         f"{load.bad_answers} bad, {load.socket_errors} socket errors)"
     )
