@@ -175,7 +175,8 @@ class _Tombstones(BaseExtension):
         self.deletions: Sequence[DeletedEntry] = ()
 
     def extend_ns(self) -> dict[str, str]:
-        return {"at": TOMBSTONES_NS}
+        # Declared only when used: validators warn on the namespace, which predates them.
+        return {"at": TOMBSTONES_NS} if self.deletions else {}
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         for deletion in self.deletions:
