@@ -201,7 +201,7 @@ def verdicts(rows: Sequence[Row]) -> list[str]:
 
 
 def _verdict(text: str, met: bool, got: float) -> str:
-    return f"{'met   ' if met else 'MISSED'} {text} (got {got:,.1f}×)"
+    return f"{'met   ' if met else 'MISSED'} {text} (got {got:,.2f}×)"
 
 
 def main() -> None:
