@@ -15,6 +15,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
     from feeds.web import api, errors, ops, routes, wordpress
+    from feeds.web.feed_endpoint import FeedEndpoint
 
     settings = settings or Settings.load()
     store = Store(settings.database_url)
@@ -26,7 +27,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["feeds.settings"] = settings
     app.extensions["feeds.store"] = store
-    app.extensions["feeds.service"] = FeedService(settings, store)
+    service = FeedService(settings, store)
+    app.extensions["feeds.service"] = service
+    app.wsgi_app = FeedEndpoint(service, app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(ops.blueprint)
     ops.record_requests(app)

@@ -50,7 +50,7 @@ class FeedService:
 
     def render(self, spec: FeedSpec, revision: int, now: datetime) -> Representation:
         """Query and render ``spec`` as it is at ``now``, labelled with ``revision``."""
-        with self.store.session() as session:
+        with self.store.reaching(), self.store.session() as session:
             content = queries.feed_content(
                 session,
                 spec,

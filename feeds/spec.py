@@ -10,6 +10,7 @@ The URL scheme, the one place it is written down in code:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -75,6 +76,9 @@ class PageCursor:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FEED_PATH = re.compile(
+    r"(?:/(?P<language>[^/]+))?/feeds/(?:all|category/(?P<category>[^/]+))\.(?P<format>[^/]+)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,16 @@ class FeedSpec:
             raise UnknownLanguage(f"unknown language {language!r}")
         cursor = PageCursor.parse(before) if before is not None else None
         return cls(feed_format, category, language, cursor)
+
+    @classmethod
+    def from_path(cls, settings: Settings, path: str, before: str | None = None) -> FeedSpec | None:
+        """The spec of a feed URL path, None for a path outside the feed URL scheme.
+
+        Refuses, like ``parse``, unknown formats and languages and a malformed cursor."""
+        found = _FEED_PATH.fullmatch(path)
+        if found is None:
+            return None
+        return cls.parse(settings, found["format"], found["category"], found["language"], before)
 
     @property
     def path(self) -> str:

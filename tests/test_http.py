@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import shutil
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -10,7 +12,7 @@ from flask.testing import FlaskClient
 from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store
-from tests.conftest import add_post, parse_feed
+from tests.conftest import add_post, make_settings, parse_feed
 
 FEED = "/feeds/category/tech.atom"
 
@@ -172,3 +174,38 @@ def test_feed_index_lists_every_feed(demo_client: FlaskClient, demo_settings: Se
         response = demo_client.get(feed["url"].removeprefix(demo_settings.base_url))
         assert response.status_code == 200
         assert parse_feed(response.data).feed.title == feed["title"]
+
+
+@pytest.mark.parametrize("form", ['"x", {etag}', "W/{etag}", "*"])
+def test_if_none_match_lists_weak_tags_and_star_get_304(
+    demo_client: FlaskClient, form: str
+) -> None:
+    etag = demo_client.get(FEED).headers["ETag"]
+    again = demo_client.get(FEED, headers={"If-None-Match": form.format(etag=etag)})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_options_on_a_feed_lists_the_methods(demo_client: FlaskClient) -> None:
+    response = demo_client.options(FEED)
+    assert response.status_code == 200
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_a_non_ascii_feed_path_is_a_json_404(demo_client: FlaskClient) -> None:
+    response = demo_client.get("/feeds/category/caf%C3%A9.atom")
+    assert response.status_code == 404 and response.is_json
+    assert response.get_json()["error"] == "unknown category 'café'"
+
+
+def test_a_feed_is_503_with_retry_after_when_the_database_is_gone(tmp_path: Path) -> None:
+    directory = tmp_path / "db"
+    directory.mkdir()
+    settings = make_settings(f"sqlite:///{directory / 'feeds.db'}")
+    Store(settings.database_url).create_schema()
+    client = create_app(settings).test_client()
+    shutil.rmtree(directory)
+    client.application.extensions["feeds.store"].dispose()
+    response = client.get("/feeds/all.atom")
+    assert response.status_code == 503 and response.is_json
+    assert "unavailable" in response.get_json()["error"]
+    assert response.headers["Retry-After"].isdigit()

@@ -34,7 +34,7 @@ class Store:
 
     def create_schema(self, revision: str = "head") -> None:
         """Create the schema, or upgrade it, by running the migrations up to ``revision``."""
-        with self._reaching(), self.engine.connect() as connection:
+        with self.reaching(), self.engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
             # SQLite alters a table by copying it; with foreign keys on, dropping the old
             # copy would cascade and delete every row that points at it. The pragma only
@@ -50,7 +50,7 @@ class Store:
 
     def schema_revision(self) -> str | None:
         """The migration the database is at (None for a database without the schema)."""
-        with self._reaching(), self.engine.connect() as connection:
+        with self.reaching(), self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     def check_schema(self) -> None:
@@ -69,7 +69,7 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _reaching(self) -> Iterator[None]:
+    def reaching(self) -> Iterator[None]:
         """Turn a failure to reach the database into StoreUnavailable."""
         try:
             yield

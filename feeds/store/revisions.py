@@ -66,7 +66,7 @@ class RevisionBoard:
             return self._view
 
     def _read(self) -> RevisionView:
-        with self.store.session() as session:
+        with self.store.reaching(), self.store.session() as session:
             store_revision = session.scalar(
                 select(ScopeRevision.revision).where(ScopeRevision.scope == STORE_SCOPE)
             )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from feeds.spec import BadPageCursor, FeedNotFound
@@ -13,9 +14,17 @@ from feeds.store import StoreUnavailable
 log = logging.getLogger(__name__)
 
 
+STORE_UNAVAILABLE = "the post store is unavailable; try again later"
+
+
+def error_body(status: int, message: str) -> bytes:
+    """The JSON body of every error: ``{"error": message, "status": status}``."""
+    return json.dumps({"error": message, "status": status}, ensure_ascii=False).encode() + b"\n"
+
+
 def error_response(status: int, message: str) -> tuple[Response, int]:
-    """A JSON error body: ``{"error": message, "status": status}``."""
-    return jsonify({"error": message, "status": status}), status
+    """A Flask response with the JSON error body."""
+    return Response(error_body(status, message), status, mimetype="application/json"), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -40,4 +49,4 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StoreUnavailable)
     def store_unavailable(error: StoreUnavailable) -> tuple[Response, int]:
         log.error("%s", error)
-        return error_response(503, "the post store is unavailable; try again later")
+        return error_response(503, STORE_UNAVAILABLE)

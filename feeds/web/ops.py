@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from functools import lru_cache
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from prometheus_client import Counter
+from werkzeug.wsgi import get_path_info
 
 from feeds.metrics import REQUESTS, exposition
 from feeds.store import StoreUnavailable
@@ -38,7 +42,7 @@ def metrics() -> Response:
 
 
 def record_requests(app: Flask) -> None:
-    """Count every request by route and status, and log it as one JSON line."""
+    """Count and log every request Flask answers (feed URLs are recorded by FeedEndpoint)."""
 
     @app.before_request
     def _start() -> None:
@@ -46,23 +50,47 @@ def record_requests(app: Flask) -> None:
 
     @app.after_request
     def _record(response: Response) -> Response:
-        route = request.url_rule.endpoint if request.url_rule else "unmatched"
-        REQUESTS.labels(route, str(response.status_code)).inc()
-        if access_log.isEnabledFor(logging.INFO):
-            elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-            access_log.info(
-                json.dumps(
-                    {
-                        "method": request.method,
-                        "path": request.full_path.rstrip("?"),
-                        "route": route,
-                        "status": response.status_code,
-                        "bytes": response.calculate_content_length(),
-                        "ms": round(elapsed * 1000, 3),
-                        "cache": g.get("cache"),
-                        "remote": request.remote_addr,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+        record_request(
+            request.environ,
+            request.url_rule.endpoint if request.url_rule else "unmatched",
+            response.status_code,
+            response.calculate_content_length(),
+            time.perf_counter() - g.get("started", time.perf_counter()),
+        )
         return response
+
+
+def record_request(
+    environ: dict[str, Any],
+    route: str,
+    status: int,
+    body_bytes: int | None,
+    seconds: float,
+    cache: str | None = None,
+) -> None:
+    """Count a request by route and status, and log it as one JSON line on feeds.access."""
+    _requests_counter(route, status).inc()
+    if access_log.isEnabledFor(logging.INFO):
+        query = environ.get("QUERY_STRING")
+        access_log.info(
+            json.dumps(
+                {
+                    "method": environ.get("REQUEST_METHOD"),
+                    "path": get_path_info(environ) + (f"?{query}" if query else ""),
+                    "route": route,
+                    "status": status,
+                    "bytes": body_bytes,
+                    "ms": round(seconds * 1000, 3),
+                    "cache": cache,
+                    "remote": environ.get("REMOTE_ADDR"),
+                },
+                ensure_ascii=False,
+            )
+        )
+
+
+@lru_cache(maxsize=1024)
+def _requests_counter(route: str, status: int) -> Counter:
+    # prometheus_client looks labels up with a lock on every .labels(); the children are
+    # fixed objects, so each is looked up once.
+    return REQUESTS.labels(route, str(status))

@@ -1,0 +1,101 @@
+"""The feed URLs, answered by a plain WSGI layer in front of Flask.
+
+Almost every request a feed service gets is a poll of a feed whose bytes are already in
+memory. Flask's request and response machinery costs about as much as the rest of such an
+answer (bench/hit_phases.py), so feed URLs are answered here, from the environ, with no
+request object built:
+
+    PATH_INFO → FeedSpec → FeedService.representation (cached bytes, or query + render)
+              → 200 / 304 with the representation's own headers
+
+Every other URL (the API, /feeds.json, operations, WordPress redirects) goes to Flask.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs
+
+from werkzeug.wsgi import get_path_info
+
+from feeds.metrics import FEED_ROUTE
+from feeds.service import FeedService
+from feeds.spec import BadPageCursor, FeedNotFound, FeedSpec
+from feeds.store import StoreUnavailable
+from feeds.web.errors import STORE_UNAVAILABLE, error_body
+from feeds.web.http import representation_answer
+from feeds.web.ops import record_request
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+log = logging.getLogger(__name__)
+
+
+class FeedEndpoint:
+    """WSGI middleware: answers the feed URLs of feeds.spec, hands every other URL to ``app``."""
+
+    def __init__(self, service: FeedService, app: WSGIApp) -> None:
+        self.service = service
+        self.app = app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        started = time.perf_counter()
+        cache = None
+        try:
+            spec = FeedSpec.from_path(
+                self.service.settings, get_path_info(environ), _before(environ)
+            )
+            if spec is None:
+                return self.app(environ, start_response)
+            (status, headers, body), cache = self._answer(environ, spec)
+        except BadPageCursor as error:
+            status, headers, body = _error(400, str(error))
+        except FeedNotFound as error:
+            status, headers, body = _error(404, str(error))
+        except StoreUnavailable as error:
+            log.error("%s", error)
+            status, headers, body = _error(503, STORE_UNAVAILABLE)
+            headers.append(("Retry-After", "30"))
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        if environ["REQUEST_METHOD"] == "HEAD":
+            body = b""
+        record_request(environ, FEED_ROUTE, status, len(body), time.perf_counter() - started, cache)
+        return [body]
+
+    def _answer(self, environ: dict[str, Any], spec: FeedSpec) -> tuple[Answer, str | None]:
+        """The answer to a request for ``spec``, and whether the cache had it (hit, miss)."""
+        method = environ["REQUEST_METHOD"]
+        if method == "OPTIONS":
+            return (200, [("Allow", ALLOWED_METHODS), ("Content-Length", "0")], b""), None
+        if method not in ("GET", "HEAD"):
+            status, headers, body = _error(405, f"{method} is not allowed on a feed")
+            headers.append(("Allow", ALLOWED_METHODS))
+            return (status, headers, body), None
+        representation, hit = self.service.representation(spec)
+        answer = representation_answer(
+            environ, representation, spec.format.media_type, self.service.settings.cache_max_age
+        )
+        return answer, "hit" if hit else "miss"
+
+
+def _before(environ: dict[str, Any]) -> str | None:
+    """The ``before`` query parameter (the page cursor), if any."""
+    query = environ.get("QUERY_STRING")
+    if not query:
+        return None
+    values = parse_qs(query).get("before")
+    return values[0] if values else None
+
+
+def _error(status: int, message: str) -> Answer:
+    body = error_body(status, message)
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    return status, headers, body
