@@ -4,9 +4,8 @@
         python bench/hit_cost.py --loop 304 --seconds 25
     python bench/hit_phases.py /tmp/hit304.txt
 
-Of the samples inside Flask.__call__ (the request, not start-up), it prints the share of
-each phase: feeds' own code (the route, the service lookup, the response, the hooks feeds
-adds) and Flask/Werkzeug's request machinery. Phases nest, so shares do not add up to 100.
+Of the samples inside FeedEndpoint.__call__ (the request, not start-up), it prints the
+share of each phase of a feed answer. Phases nest, so shares do not add up to 100.
 """
 
 from __future__ import annotations
@@ -16,23 +15,17 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-REQUEST = "Flask.__call__"
+REQUEST = "FeedEndpoint.__call__"
 PHASES = {
-    "feeds: feed() route, all of it": "feed (feeds/web/routes.py",
-    "feeds:   FeedSpec.parse": "FeedSpec.parse",
-    "feeds:   FeedService.representation": "FeedService.representation",
-    "feeds:   representation_response": "representation_response",
-    "feeds:     is_resource_modified": "is_resource_modified (werkzeug/http.py",
-    "feeds:     wants_gzip": "wants_gzip",
-    "feeds: ops hooks (metrics, access log)": "record_requests",
-    "feeds: api _authorize hook": "_authorize",
+    "FeedSpec.from_path (URL → spec)": "FeedSpec.from_path",
+    "FeedService.representation (revision, cache lookup)": "FeedService.representation",
+    "representation_answer (negotiation, validators, headers)": "representation_answer",
+    "  client_copy_is_current": "client_copy_is_current",
+    "  is_resource_modified (werkzeug)": "is_resource_modified (werkzeug/http.py",
+    "record_request (metrics, access log)": "record_request",
+    "  json + logging": "logging/__init__.py",
     "prometheus_client, anywhere": "prometheus_client/",
-    "flask: request_context (Request object)": "Flask.request_context",
-    "flask: RequestContext.push (URL matching)": "RequestContext.push",
-    "flask: preprocess_request (before hooks)": "Flask.preprocess_request",
-    "flask: finalize_request (after hooks)": "Flask.finalize_request",
-    "flask: RequestContext.pop (teardown)": "RequestContext.pop",
-    "werkzeug: Response.__call__ (WSGI out)": "Response.__call__ (werkzeug",
+    "werkzeug get_path_info": "get_path_info",
 }
 
 

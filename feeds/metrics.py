@@ -23,6 +23,7 @@ REQUESTS = Counter(
 CACHE_LOOKUPS = Counter(
     "feeds_cache_lookups", "Feed cache lookups: hit (answered from memory) or miss", ["result"]
 )
+CACHE_HITS, CACHE_MISSES = CACHE_LOOKUPS.labels("hit"), CACHE_LOOKUPS.labels("miss")
 RENDER_SECONDS = Histogram(
     "feeds_render_seconds",
     "Time to query, render and compress one feed on a cache miss",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from feeds.cache import FeedCache, Representation
-from feeds.metrics import CACHE_LOOKUPS, RENDER_SECONDS
+from feeds.metrics import CACHE_HITS, CACHE_MISSES, RENDER_SECONDS
 from feeds.render import render_feed
 from feeds.settings import Settings
 from feeds.spec import FeedSpec
@@ -40,9 +40,9 @@ class FeedService:
         revision = view.revision_of(view.scope_of(spec))
         cached = self.cache.get(spec)
         if cached is not None and cached.is_current(revision, now):
-            CACHE_LOOKUPS.labels("hit").inc()
+            CACHE_HITS.inc()
             return cached, True
-        CACHE_LOOKUPS.labels("miss").inc()
+        CACHE_MISSES.inc()
         with RENDER_SECONDS.time():
             fresh = self.render(spec, revision, now)
         self.cache.put(spec, fresh)
