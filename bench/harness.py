@@ -1,4 +1,5 @@
-"""What the HTTP benchmarks share: servers started on 127.0.0.1 and stopped for sure, wrk runs.
+"""What the HTTP benchmarks share: servers started on 127.0.0.1 and stopped for sure, wrk runs,
+datasets named by a file path (SQLite) or a SQLAlchemy URL (PostgreSQL…).
 
 Servers run in their own process group, started by us and ended by their id. Every wait
 is bounded.
@@ -10,17 +11,19 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -76,11 +79,22 @@ def granian(label: str, factory: str, env: Mapping[str, str]) -> ServerSpec:
     return ServerSpec(label, argv, env)
 
 
-def store_env(database: Path, **extra: str) -> dict[str, str]:
+def database_url(dataset: str | Path) -> str:
+    """A dataset's SQLAlchemy URL: a URL as it is, a file path as a SQLite store."""
+    given = str(dataset)
+    return given if "://" in given else f"sqlite:///{Path(given).resolve()}"
+
+
+def backend(dataset: str | Path) -> str:
+    """The dataset's database: ``sqlite``, ``postgresql``…"""
+    return make_url(database_url(dataset)).get_backend_name()
+
+
+def store_env(dataset: str | Path, **extra: str) -> dict[str, str]:
     """The environment that points feeds (and the naive app) at a dataset."""
     return {
         "FEEDS_CONFIG": str(REPO / "config.toml"),
-        "FEEDS_DATABASE_URL": f"sqlite:///{database}",
+        "FEEDS_DATABASE_URL": database_url(dataset),
         **extra,
     }
 
@@ -229,23 +243,37 @@ def _field(text: str, pattern: str, default: str | None = None) -> str:
     return found.group(1)
 
 
-def count_posts(database: Path) -> int:
+def count_posts(dataset: str | Path) -> int:
     """How many posts a dataset holds."""
-    return _read_one(database, "SELECT count(*) FROM posts")
+    return read_one(dataset, "SELECT count(*) FROM posts")
 
 
-def largest_category(database: Path) -> str:
+def largest_category(dataset: str | Path) -> str:
     """The slug of the category with the most posts (every dataset's largest feed)."""
     query = (
         "SELECT c.slug FROM categories c JOIN post_categories pc ON pc.category_id = c.id "
         "GROUP BY c.id ORDER BY count(*) DESC LIMIT 1"
     )
-    return _read_one(database, query)
+    return read_one(dataset, query)
 
 
-def _read_one(database: Path, query: str) -> Any:
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
-        return connection.execute(query).fetchone()[0]
+def read_one(dataset: str | Path, query: str) -> Any:
+    """The one value ``query`` answers on a dataset."""
+    url = make_url(database_url(dataset))
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        raise FileNotFoundError(f"no SQLite dataset at {url.database}")  # not a new empty one
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(query)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def aligned(lines: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells as text columns, right-aligned, `` | `` between them."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return [" | ".join(t.rjust(w) for t, w in zip(line, widths, strict=True)) for line in lines]
 
 
 def human_count(number: int) -> str:

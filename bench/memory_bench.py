@@ -101,7 +101,9 @@ def lua_script(paths: Sequence[str]) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", type=Path, default=Path("/tmp/feeds-100k.db"))
+    parser.add_argument(
+        "--dataset", default="/tmp/feeds-100k.db", help="a SQLite path or a database URL"
+    )
     parser.add_argument("--urls", type=int, default=10_000)
     parser.add_argument("--cache-mib", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=180)

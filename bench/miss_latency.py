@@ -3,14 +3,14 @@
     python bench/miss_latency.py \
         --datasets /tmp/feeds-1k.db,/tmp/feeds-100k.db,/tmp/feeds-1m.db [--runs 60]
 
-For each dataset (bench/dataset.py) it times, in process, what a cache miss costs: the
-latest-50 query of the scope, feedgen rendering, gzip and the ETag. Two feeds: the largest
-category's Atom feed, and the same category in one language (``--language``, default en).
-Rounds are interleaved over datasets and feeds, in a new order each round, after a few
-warm-up renders (so the store's pages are in the OS cache: this is the warm miss). It
-prints median and p95 per cell, how many runs a full garbage collection fell in (the
-usual cause of a high p95), and the ratio of the largest store to the smallest (target
-≤ 1.5).
+For each dataset (bench/dataset.py; a SQLite path or a database URL) it times, in process,
+what a cache miss costs: the latest-50 query of the scope, feedgen rendering, gzip and the
+ETag. Two feeds: the largest category's Atom feed, and the same category in one language
+(``--language``, default en). Rounds are interleaved over datasets and feeds, in a new order
+each round, after a few warm-up renders (so the store's pages are in the OS cache: this is
+the warm miss). It prints median and p95 per cell, how many runs a full garbage collection
+fell in (the usual cause of a high p95), and the ratio of the largest store to the smallest
+(target ≤ 1.5).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness import REPO, count_posts, human_count, largest_category
+from harness import REPO, count_posts, database_url, human_count, largest_category
 
 from feeds.service import FeedService
 from feeds.settings import Settings
@@ -63,13 +63,12 @@ class Cell:
         return body.count(b"<entry>") + body.count(b"<entry ")
 
 
-def cells_of(database: Path, language: str) -> list[Cell]:
-    """The two feeds of one dataset."""
+def cells_of(dataset: str, language: str, label: str) -> list[Cell]:
+    """The two feeds of one dataset (a SQLite path or a database URL), labelled ``label``."""
     settings = Settings.load(REPO / "config.toml", environ={})
-    settings = settings.replace(database_url=f"sqlite:///{database}")
+    settings = settings.replace(database_url=database_url(dataset))
     service = FeedService(settings, Store(settings.database_url))
-    category = largest_category(database)
-    label = human_count(count_posts(database))
+    category = largest_category(dataset)
     return [
         Cell(label, f"category {category}", FeedSpec(FeedFormat.ATOM, category), service),
         Cell(
@@ -139,8 +138,8 @@ def main() -> None:
     args = parser.parse_args()
     cells = [
         cell
-        for database in args.datasets.split(",")
-        for cell in cells_of(Path(database), args.language)
+        for dataset in args.datasets.split(",")
+        for cell in cells_of(dataset, args.language, human_count(count_posts(dataset)))
     ]
     profiler = cProfile.Profile() if args.profile else None
     if profiler:

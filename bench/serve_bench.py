@@ -2,16 +2,16 @@
 
     python bench/serve_bench.py --datasets /tmp/feeds-1k.db,/tmp/feeds-100k.db [--runs 3]
 
-For each dataset (made by bench/dataset.py) it starts, on 127.0.0.1, feeds
-(``feeds:create_app()``) and the bare callable (bench/bare_app.py, serving the bytes feeds
-answered) each under gunicorn gthread and under granian (WSGI), and the naive baseline
-(bench/naive_app.py) under gunicorn gthread; then drives each, in turn, with wrk (2 threads,
-32 connections, 5 s) for the 50-entry Atom feed of the largest category: 200 identity,
-304 (If-None-Match with the current ETag), and gzip (Accept-Encoding: gzip). Runs are
-interleaved (run 1 of every cell, then run 2…) so that noise spreads over all servers.
+For each dataset (made by bench/dataset.py; a SQLite path or a database URL) it starts, on
+127.0.0.1, feeds (``feeds:create_app()``) and the bare callable (bench/bare_app.py, serving
+the bytes feeds answered) each under gunicorn gthread and under granian (WSGI), and the
+naive baseline (bench/naive_app.py) under gunicorn gthread; then drives each, in turn, with
+wrk (2 threads, 32 connections, 5 s) for the 50-entry Atom feed of the largest category: 200
+identity, 304 (If-None-Match with the current ETag), and gzip (Accept-Encoding: gzip). Runs
+are interleaved (run 1 of every cell, then run 2…) so that noise spreads over all servers.
 It prints one table, a row per server: req/s (median and range over runs), feeds/naive
-(naive under gunicorn in every row) and bare/feeds (bare under the row's server), then
-each target met or missed.
+(naive under gunicorn in every row) and bare/feeds (bare under the row's server), then each
+target met or missed.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from harness import (
     Server,
+    aligned,
     count_posts,
     fetch,
     granian,
@@ -73,10 +74,10 @@ def answer_headers(server: Server, path: str) -> dict[str, dict[str, str]]:
     return headers
 
 
-def start_servers(stack: ExitStack, database: Path, path: str) -> list[Target]:
-    """Start feeds and bare under both servers, naive under gunicorn, on ``database``;
+def start_servers(stack: ExitStack, dataset: str, path: str) -> list[Target]:
+    """Start feeds and bare under both servers, naive under gunicorn, on ``dataset``;
     the bare callable serves the very bytes feeds answered."""
-    env = store_env(database)
+    env = store_env(dataset)
     first = stack.enter_context(
         running(gunicorn(f"{FEEDS}/gunicorn", "feeds:create_app()", env), path, LOGS)
     )
@@ -93,12 +94,12 @@ def start_servers(stack: ExitStack, database: Path, path: str) -> list[Target]:
     return [Target(server, path, answer_headers(server, path)) for server in servers]
 
 
-def measure(database: Path, runs: int, seconds: float, samples: Samples) -> str:
+def measure(dataset: str, runs: int, seconds: float, samples: Samples) -> str:
     """Run every cell of one dataset ``runs`` times; returns the dataset's label."""
-    label = human_count(count_posts(database))
-    path = f"/feeds/category/{largest_category(database)}.atom"
+    label = human_count(count_posts(dataset))
+    path = f"/feeds/category/{largest_category(dataset)}.atom"
     with ExitStack() as stack:
-        targets = start_servers(stack, database, path)
+        targets = start_servers(stack, dataset, path)
         for target, kind in cells(targets):  # warm every worker's cache and connections
             wrk(target.server.url(path), target.headers[kind], seconds=1)
         for run in range(runs):
@@ -149,8 +150,8 @@ class Row:
             spread(self.feeds),
             spread(self.naive),
             spread(self.bare),
-            _ratio_text(ratio(self.feeds, self.naive)),
-            _ratio_text(ratio(self.bare, self.feeds)),
+            ratio_text(ratio(self.feeds, self.naive)),
+            ratio_text(ratio(self.bare, self.feeds)),
         ]
 
 
@@ -174,14 +175,13 @@ def rows(samples: Samples, labels: Sequence[str]) -> list[Row]:
 def table(rows: Sequence[Row]) -> list[str]:
     """The one table: req/s per cell, then feeds/naive and bare/feeds."""
     head = ["posts", "answer", "server", "feeds", "naive (gunicorn)", "bare", "feeds/naive"]
-    lines = [[*head, "bare/feeds"], *(row.cells() for row in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    return [" | ".join(t.rjust(w) for t, w in zip(line, widths, strict=True)) for line in lines]
+    return aligned([[*head, "bare/feeds"], *(row.cells() for row in rows)])
 
 
-def _ratio_text(values: tuple[float, float, float]) -> str:
+def ratio_text(values: tuple[float, float, float], places: int = 1) -> str:
+    """A ratio as ``median× (worst–best)``, with ``places`` decimals."""
     median, worst, best = values
-    return f"{median:,.1f}× ({worst:,.1f}–{best:,.1f})"
+    return f"{median:,.{places}f}× ({worst:,.{places}f}–{best:,.{places}f})"
 
 
 def verdicts(rows: Sequence[Row]) -> list[str]:
@@ -213,8 +213,7 @@ def main() -> None:
     samples: Samples = defaultdict(list)
     started = time.monotonic()
     labels = [
-        measure(Path(database), args.runs, args.seconds, samples)
-        for database in args.datasets.split(",")
+        measure(dataset, args.runs, args.seconds, samples) for dataset in args.datasets.split(",")
     ]
     print(
         f"req/s, median (min–max) of {args.runs} runs of wrk -t2 -c32 -d{args.seconds:g}s; "
