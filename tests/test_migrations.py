@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,10 +13,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from feeds import create_app
+from feeds.migrations import SCHEMA_HEAD
+from feeds.settings import Settings
 from feeds.store import Store, StoreUnavailable
 from feeds.store.db import head_revision
 from feeds.store.models import Base
-from tests.conftest import make_settings, parse_feed
+from tests.conftest import REPO, make_settings, parse_feed
 
 
 def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
@@ -60,3 +65,20 @@ def test_upgrading_a_database_with_data_keeps_every_post_id_and_date(tmp_path: P
     assert datetime.fromisoformat(entry.published) == published
     assert datetime.fromisoformat(entry.updated) == published
     assert [tag.term for tag in entry.tags] == ["tech"]
+
+
+def test_schema_head_is_alembics_head() -> None:
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_serving_imports_no_alembic(store: Store, settings: Settings) -> None:
+    # Each worker checks the schema with a plain query; Alembic would cost it ~11 MiB.
+    program = (
+        "import sys; from feeds import create_app; from feeds.settings import Settings; "
+        f"create_app(Settings.load().replace(database_url={settings.database_url!r})); "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('alembic', 'mako')))"
+    )
+    env = {**os.environ, "FEEDS_CONFIG": str(REPO / "config.toml")}
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from feeds.migrations import SCHEMA_HEAD
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 from sqlalchemy.orm import sessionmaker
 
 
@@ -34,6 +35,8 @@ class Store:
 
     def create_schema(self, revision: str = "head") -> None:
         """Create the schema, or upgrade it, by running the migrations up to ``revision``."""
+        from alembic import command
+
         with self.reaching(), self.engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
             # SQLite alters a table by copying it; with foreign keys on, dropping the old
@@ -49,13 +52,17 @@ class Store:
                     connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
     def schema_revision(self) -> str | None:
-        """The migration the database is at (None for a database without the schema)."""
+        """The migration the database is at (None for a database without the schema).
+
+        Read from Alembic's version table with a plain query (see SCHEMA_HEAD)."""
         with self.reaching(), self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.scalar(text("SELECT version_num FROM alembic_version"))
 
     def check_schema(self) -> None:
         """Refuse (StoreUnavailable) a database whose schema is missing or not the newest."""
-        current, head = self.schema_revision(), head_revision()
+        current, head = self.schema_revision(), SCHEMA_HEAD
         if current is None:
             raise StoreUnavailable("the database has no feeds schema yet: run `feeds init` first")
         if current != head:
@@ -80,13 +87,17 @@ class Store:
 
 
 def head_revision() -> str:
-    """The newest migration this version of feeds knows."""
+    """The newest migration this version of feeds knows, as Alembic reads it."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "feeds:migrations")
     config.attributes["connection"] = connection
