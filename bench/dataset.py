@@ -12,7 +12,7 @@ one): about 4 KB of HTML in one of the config's eleven languages (texts of feeds
 one to three of twelve categories with Zipf-like sizes, 0-3 of 300 tags, one or two
 authors, a publication date spread over 2014-2025, and about 2% drafts. The store also
 gets the index the usual (naive) query wants, on posts.published, and ANALYZE (on
-PostgreSQL, VACUUM ANALYZE). SQLite datasets belong under /tmp, never in the repository.
+PostgreSQL, then VACUUM). SQLite datasets belong under /tmp, never in the repository.
 """
 
 from __future__ import annotations
