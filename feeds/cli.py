@@ -140,9 +140,9 @@ def demo(context: _Context, count: int) -> None:
 @click.option(
     "--production",
     is_flag=True,
-    help="Serve with gunicorn (threaded workers, keep-alive) instead of Flask's own server.",
+    help="Serve with granian (worker processes, keep-alive) instead of Flask's own server.",
 )
-@click.option("--workers", type=click.IntRange(1), help="gunicorn workers [default: CPU count]")
+@click.option("--workers", type=click.IntRange(1), help="Worker processes [default: CPU count]")
 @click.option("--threads", type=click.IntRange(1), help="Threads per worker [default: 4]")
 @click.pass_obj
 def serve(
@@ -157,15 +157,16 @@ def serve(
     import logging.config
 
     from feeds import create_app
-    from feeds.production import LOGGING, ProductionServer, server_options
+    from feeds.production import LOGGING
+    from feeds.production import serve as serve_production
 
     settings = context.settings()
     with _clear_errors():
-        app = create_app(settings)
+        app = create_app(settings)  # fails here, once, on bad settings or a schema behind
     click.echo(f"serving {settings.site_title!r} feeds on http://{host}:{port}/feeds.json")
     if production:
-        options = server_options(f"{host}:{port}", workers, threads)
-        ProductionServer(app, options).run()
+        app.extensions["feeds.store"].dispose()  # each worker creates the app and its pool
+        serve_production(host, port, workers, threads, context.config_path)
         return
     logging.config.dictConfig(LOGGING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # feeds logs each request itself

@@ -1,16 +1,24 @@
-"""gunicorn settings for `gunicorn -c python:feeds.gunicorn_conf 'feeds:create_app()'`:
-the same as `feeds serve --production`. Bind with gunicorn's own -b/--bind."""
+"""gunicorn settings for ``gunicorn -c python:feeds.gunicorn_conf 'feeds:create_app()'``, for
+deployments that run gunicorn rather than granian (`feeds serve --production`): a threaded
+worker per CPU, keep-alive, a graceful timeout, and feeds' own JSON line per request.
+Bind with gunicorn's own -b/--bind.
 
-from feeds.production import server_options
+Each worker creates the app after gunicorn forked it (do not add --preload), so no database
+connection is shared between processes.
+"""
 
-_options = server_options()
-bind = _options["bind"]
-workers = _options["workers"]
-worker_class = _options["worker_class"]
-threads = _options["threads"]
-keepalive = _options["keepalive"]
-timeout = _options["timeout"]
-graceful_timeout = _options["graceful_timeout"]
-accesslog = _options["accesslog"]
-logconfig_dict = _options["logconfig_dict"]
-forwarded_allow_ips = _options["forwarded_allow_ips"]
+import os
+
+from feeds.production import BACKLOG, DEFAULT_THREADS, GRACEFUL_TIMEOUT, LOGGING
+
+bind = "127.0.0.1:8000"
+workers = os.cpu_count() or 1
+worker_class = "gthread"
+threads = DEFAULT_THREADS
+keepalive = 30
+timeout = 30
+graceful_timeout = GRACEFUL_TIMEOUT
+backlog = BACKLOG
+accesslog = None
+logconfig_dict = LOGGING
+forwarded_allow_ips = "127.0.0.1"

@@ -1,21 +1,24 @@
-"""The production server: gunicorn with threaded workers, sized from the machine.
+"""The production server: granian's WSGI interface, one worker process per CPU.
 
-``feeds serve --production`` runs it; deployments that start gunicorn themselves use the
-same settings with ``gunicorn -c python:feeds.gunicorn_conf 'feeds:create_app()'``.
-Zero-downtime reload: send the gunicorn master SIGHUP (new workers start with new code and
-config, old ones finish their requests within ``graceful_timeout``).
+``feeds serve --production`` runs it. Every worker is a fresh interpreter (spawned, not
+forked) that imports feeds and calls ``feeds:create_app`` itself: it reads its settings from
+the config file and FEEDS_* environment, opens its own database pool, and a reload (SIGHUP)
+starts workers on the code and config found on disk at that moment.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from typing import Any
 
-from flask import Flask
-from gunicorn.app.base import BaseApplication
+from granian import Granian
+from granian.constants import Interfaces
+from granian.http import HTTP1Settings
 
-# Per-request lines come from feeds itself (feeds.access, one JSON line each), so gunicorn's
-# own access log stays off; both go to stderr, one line per record.
+# Per-request lines come from feeds itself (feeds.access, one JSON line each), so the servers'
+# own access logs stay off; everything goes to stderr, one line per record. The server loggers
+# are those of granian (production) and of gunicorn (feeds.gunicorn_conf).
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -24,49 +27,48 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
         "feeds": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "_granian": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
     },
 }
 
-
-def server_options(
-    bind: str = "127.0.0.1:8000", workers: int | None = None, threads: int | None = None
-) -> dict[str, Any]:
-    """gunicorn settings: a gthread worker per CPU with a few threads each, keep-alive for
-    aggregators, proxies and CDNs that reuse connections, and a graceful timeout."""
-    cpus = os.cpu_count() or 1
-    return {
-        "bind": bind,
-        "workers": workers or cpus,
-        "worker_class": "gthread",
-        "threads": threads or 4,
-        "keepalive": 30,
-        "timeout": 30,
-        "graceful_timeout": 30,
-        "accesslog": None,
-        "logconfig_dict": LOGGING,
-        "forwarded_allow_ips": "127.0.0.1",
-    }
+BACKLOG = 2048  # connections the kernel queues per listening socket (gunicorn's default)
+GRACEFUL_TIMEOUT = 30  # seconds a stopping worker has to finish its requests
+DEFAULT_THREADS = 4
 
 
-class ProductionServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn, serving an application already created (settings checked, schema current)."""
+def serve(
+    host: str,
+    port: int,
+    workers: int | None = None,
+    threads: int | None = None,
+    config_path: str | None = None,
+) -> None:
+    """Serve feeds with granian until SIGINT or SIGTERM; SIGHUP replaces the workers one by one.
 
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
-        self.application = app
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-        self.cfg.set("post_fork", self._after_fork)
-
-    def _after_fork(self, _server: Any, _worker: Any) -> None:
-        # The master opened the database to check the schema; a worker must not share
-        # those connections, so it starts with an empty pool of its own.
-        self.application.extensions["feeds.store"].engine.dispose(close=False)
-
-    def load(self) -> Flask:
-        return self.application
+    ``workers`` processes (default: one per CPU), each running feeds on ``threads`` threads,
+    with HTTP/1 keep-alive for aggregators, proxies and CDNs that reuse connections.
+    """
+    if config_path is not None:  # the workers read their settings as create_app() does
+        os.environ["FEEDS_CONFIG"] = os.path.abspath(config_path)
+    # A forked worker would inherit every module this process imported, so a reload would
+    # run the old code; a spawned one imports feeds anew.
+    multiprocessing.set_start_method("spawn", force=True)
+    server = Granian(
+        "feeds:create_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        websockets=False,
+        address=host,
+        port=port,
+        workers=workers or os.cpu_count() or 1,
+        blocking_threads=threads or DEFAULT_THREADS,
+        backlog=BACKLOG,
+        http1_settings=HTTP1Settings(keep_alive=True),
+        log_dictconfig=LOGGING,
+        log_access=False,
+        respawn_failed_workers=True,
+        workers_kill_timeout=GRACEFUL_TIMEOUT,
+    )
+    server.serve()

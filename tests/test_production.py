@@ -1,9 +1,11 @@
-"""The production server: `feeds serve --production` and gunicorn with feeds' own config."""
+"""The production server (`feeds serve --production`: granian) and gunicorn with feeds' config."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,17 +21,37 @@ from feeds.store import Store
 from tests.conftest import REPO, add_post, parse_feed
 from tests.live import free_port, request, wait_for_port
 
+WORKERS = 2
+
 
 def start(command: list[str], settings: Settings, port: int, log: Path) -> subprocess.Popen:
+    """Start a server with feeds' settings in its environment, its output going to ``log``."""
     env = {
         **os.environ,
-        "FEEDS_CONFIG": str(REPO / "config.toml"),
         "FEEDS_DATABASE_URL": settings.database_url,
         "FEEDS_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    process = subprocess.Popen(command, env=env, stderr=log.open("wb"))
+    process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     wait_for_port(process, port, log)
     return process
+
+
+def stop(process: subprocess.Popen) -> int:
+    """SIGTERM, then its exit status."""
+    process.terminate()
+    return process.wait(timeout=60)
+
+
+def json_lines(log: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+def wait_for_log(log: Path, pattern: str, count: int, timeout: float = 60) -> None:
+    """Wait until ``pattern`` occurs ``count`` times in ``log``."""
+    deadline = time.monotonic() + timeout
+    while len(re.findall(pattern, log.read_text())) < count:
+        assert time.monotonic() < deadline, f"no {count}× {pattern!r} in:\n{log.read_text()}"
+        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -38,44 +60,69 @@ def production(
 ) -> Iterator[tuple[int, Path, subprocess.Popen]]:
     add_post(store, settings)
     port, log = free_port(), tmp_path / "server.log"
-    command = [sys.executable, "-m", "feeds", "serve", "--production", "--port", str(port),
-               "--workers", "2", "--threads", "2"]  # fmt: skip
+    command = [sys.executable, "-m", "feeds", "--config", str(REPO / "config.toml"), "serve",
+               "--production", "--port", str(port), "--workers", str(WORKERS),
+               "--threads", "2"]  # fmt: skip
     process = start(command, settings, port, log)
+    # The port answers once the first worker listens; wait for all of them.
+    wait_for_log(log, r"Spawning worker-\d", WORKERS)
     yield port, log, process
-    process.terminate()
-    process.wait(timeout=30)
+    if process.poll() is None:
+        stop(process)
 
 
-def test_production_server_serves_feeds_and_logs_json_lines(
+def test_production_server_serves_feeds_and_logs_one_json_line_per_request(
     production: tuple[int, Path, subprocess.Popen],
 ) -> None:
     port, log, _ = production
     response, body = request(port, "GET", "/feeds/all.atom")
     assert response.status == 200
     assert len(parse_feed(body).entries) == 1
-    assert response.getheader("Connection") != "close"  # keep-alive for pollers and proxies
     request(port, "GET", "/healthz")
     time.sleep(0.3)
-    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    assert [(line["path"], line["status"]) for line in lines] == [
+    assert [(line["path"], line["status"]) for line in json_lines(log)] == [
         ("/feeds/all.atom", 200),
         ("/healthz", 200),
     ]
+    others = [line for line in log.read_text().splitlines() if not line.startswith("{")]
+    assert not [line for line in others if "/feeds/all.atom" in line or "/healthz" in line]
 
 
-def test_sighup_reloads_without_dropping_a_request(
+def test_production_server_keeps_connections_alive(
     production: tuple[int, Path, subprocess.Popen],
 ) -> None:
-    port, _, process = production
+    port, _, _ = production
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/feeds/all.rss")
+        first = connection.getresponse()
+        first.read()
+        sock = connection.sock
+        connection.request("GET", "/feeds/all.atom")
+        second = connection.getresponse()
+        second.read()
+        assert (first.status, second.status) == (200, 200)
+        assert sock is not None and connection.sock is sock  # the same TCP connection
+    finally:
+        connection.close()
+
+
+def test_sighup_replaces_every_worker_without_dropping_a_request(
+    production: tuple[int, Path, subprocess.Popen],
+) -> None:
+    port, log, process = production
     failures: list[str] = []
+    answered = 0
     done = threading.Event()
 
     def poll() -> None:
+        nonlocal answered
         while not done.is_set():
             try:
                 response, _ = request(port, "GET", "/feeds/all.rss")
                 if response.status != 200:
                     failures.append(str(response.status))
+                answered += 1
             except OSError as error:
                 failures.append(repr(error))
 
@@ -83,24 +130,54 @@ def test_sighup_reloads_without_dropping_a_request(
     poller.start()
     time.sleep(0.5)
     process.send_signal(signal.SIGHUP)
-    time.sleep(3)
+    # granian starts a new worker, lets both serve for a while, then stops the old one,
+    # and so on for each worker.
+    wait_for_log(log, r"Stopped old worker-\d", WORKERS)
+    time.sleep(0.5)
     done.set()
     poller.join()
     assert failures == []
+    assert answered > 0
+    assert len(re.findall(r"Spawning worker-\d", log.read_text())) == 2 * WORKERS
+
+
+def test_sigterm_stops_the_production_server_gracefully(
+    production: tuple[int, Path, subprocess.Popen],
+) -> None:
+    port, log, process = production
+    assert request(port, "GET", "/healthz")[0].status == 200
+    assert stop(process) == 0
+    assert "Granian shutdown completed" in log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+def test_production_server_refuses_a_database_without_schema(
+    settings: Settings, tmp_path: Path
+) -> None:
+    command = [sys.executable, "-m", "feeds", "--config", str(REPO / "config.toml"), "serve",
+               "--production", "--port", str(free_port())]  # fmt: skip
+    env = {**os.environ, "FEEDS_DATABASE_URL": settings.database_url}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "run `feeds init` first" in result.stderr
+    assert "granian" not in result.stderr + result.stdout
 
 
 def test_gunicorn_with_feeds_config_module(
     store: Store, settings: Settings, tmp_path: Path
 ) -> None:
     add_post(store, settings)
-    port = free_port()
+    port, log = free_port(), tmp_path / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "-c", "python:feeds.gunicorn_conf",
                "--bind", f"127.0.0.1:{port}", "--workers", "1", "feeds:create_app()"]  # fmt: skip
-    process = start(command, settings, port, tmp_path / "gunicorn.log")
+    process = start(command, settings, port, log)
     try:
         response, body = request(port, "GET", "/feeds/all.rss")
         assert response.status == 200
         assert len(parse_feed(body).entries) == 1
+        time.sleep(0.3)
+        assert [(line["path"], line["status"]) for line in json_lines(log)] == [
+            ("/feeds/all.rss", 200)
+        ]
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        assert stop(process) == 0
