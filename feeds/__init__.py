@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from feeds.allocator import tune_allocator
 from feeds.service import FeedService
 from feeds.settings import Settings
 from feeds.store import Store
@@ -17,6 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from feeds.web import api, errors, ops, routes, wordpress
     from feeds.web.feed_endpoint import FeedEndpoint
 
+    tune_allocator()
     settings = settings or Settings.load()
     store = Store(settings.database_url)
     store.check_schema()
