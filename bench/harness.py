@@ -90,6 +90,21 @@ def backend(dataset: str | Path) -> str:
     return make_url(database_url(dataset)).get_backend_name()
 
 
+def feeds_production(label: str, env: Mapping[str, str]) -> ServerSpec:
+    """feeds as the README runs it in production: ``feeds serve --production`` (granian,
+    feeds' own settings and its JSON access log, one line per request)."""
+    argv = (
+        str(VENV_BIN / "feeds"),
+        "serve",
+        "--production",
+        f"--host={HOST}",
+        "--port={port}",
+        f"--workers={WORKERS}",
+        f"--threads={THREADS}",
+    )
+    return ServerSpec(label, argv, env)
+
+
 def store_env(dataset: str | Path, **extra: str) -> dict[str, str]:
     """The environment that points feeds (and the naive app) at a dataset."""
     return {
@@ -112,9 +127,18 @@ class Server:
         return f"http://{HOST}:{self.port}{path}"
 
     def worker_pids(self) -> list[int]:
-        """The pids of the server's worker processes (the master's children)."""
+        """The pids of the server's worker processes (the master's children, but for
+        multiprocessing's resource tracker)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
+        pids = [int(pid) for pid in children.read_text().split()]
+        return [pid for pid in pids if b"resource_tracker" not in _cmdline(pid)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def free_port() -> int:

@@ -1,10 +1,11 @@
-"""Peak memory of each gunicorn worker while 10,000 distinct feed URLs are polled.
+"""Peak memory of each server worker while 10,000 distinct feed URLs are polled.
 
     python bench/memory_bench.py --dataset /tmp/feeds-100k.db [--urls 10000] \
-        [--cache-mib 64] [--seconds 180]
+        [--cache-mib 64] [--seconds 180] [--server production|gunicorn]
 
-It starts feeds under gunicorn gthread (as serve_bench does) with FEEDS_CACHE_BYTES set to
-the bound, harvests ``--urls`` distinct feed URLs through HTTP (every feed of /feeds.json,
+It starts feeds as ``feeds serve --production`` runs it (granian; or under gunicorn gthread
+with ``--server gunicorn``, as serve_bench does) with FEEDS_CACHE_BYTES set to the bound,
+harvests ``--urls`` distinct feed URLs through HTTP (every feed of /feeds.json,
 then older pages by following their rel="next" links, ``?before=…``), then drives them with
 wrk and a Lua script that cycles through the list (half the requests asking for gzip), and
 reads each worker's peak resident set (VmHWM in /proc/<pid>/status). Target: every
@@ -21,7 +22,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from harness import Server, count_posts, fetch, gunicorn, human_count, running, store_env, wrk
+from harness import (
+    Server,
+    count_posts,
+    feeds_production,
+    fetch,
+    gunicorn,
+    human_count,
+    running,
+    store_env,
+    wrk,
+)
 from lxml import etree
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -117,11 +128,15 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="more environment for the server (MALLOC_ARENA_MAX=2…)",
     )
+    parser.add_argument("--server", choices=("production", "gunicorn"), default="production")
     args = parser.parse_args()
     bound = args.cache_mib * 2**20
     extra = dict(item.split("=", 1) for item in args.env)
     env = store_env(args.dataset, FEEDS_CACHE_BYTES=str(bound), **extra)
-    spec = gunicorn("feeds-memory", "feeds:create_app()", env)
+    if args.server == "gunicorn":
+        spec = gunicorn("feeds-memory", "feeds:create_app()", env)
+    else:
+        spec = feeds_production("feeds-memory", env)
     with running(spec, "/feeds.json", LOGS) as server:
         workers = server.worker_pids()
         at_start = peaks(workers)

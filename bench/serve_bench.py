@@ -4,7 +4,8 @@
 
 For each dataset (made by bench/dataset.py; a SQLite path or a database URL) it starts, on
 127.0.0.1, feeds (``feeds:create_app()``) and the bare callable (bench/bare_app.py, serving
-the bytes feeds answered) each under gunicorn gthread and under granian (WSGI), and the
+the bytes feeds answered) each under gunicorn gthread and under granian (WSGI; feeds as
+``feeds serve --production`` runs it, with its access log), and the
 naive baseline (bench/naive_app.py) under gunicorn gthread; then drives each, in turn, with
 wrk (2 threads, 32 connections, 5 s) for the 50-entry Atom feed of the largest category: 200
 identity, 304 (If-None-Match with the current ETag), and gzip (Accept-Encoding: gzip). Runs
@@ -30,6 +31,7 @@ from harness import (
     Server,
     aligned,
     count_posts,
+    feeds_production,
     fetch,
     granian,
     gunicorn,
@@ -85,7 +87,7 @@ def start_servers(stack: ExitStack, dataset: str, path: str) -> list[Target]:
     body.write_bytes(fetch(first.url(path)).body)
     bare_env = {"FEEDS_BARE_BODY": str(body)}
     specs = [
-        granian(f"{FEEDS}/granian", "feeds:create_app", env),
+        feeds_production(f"{FEEDS}/granian", env),
         gunicorn(f"{NAIVE}/gunicorn", "naive_app:create_app()", env),
         gunicorn(f"{BARE}/gunicorn", "bare_app:create_app()", bare_env),
         granian(f"{BARE}/granian", "bare_app:create_app", bare_env),

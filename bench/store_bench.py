@@ -7,9 +7,9 @@
 Both stores hold the same dataset (bench/dataset.py, same size and seed; bench/postgres.sh
 starts the PostgreSQL cluster). First it times the miss path in process on each store, as
 bench/miss_latency.py does (FeedService.render of the largest category's Atom feed, and of
-it in one language). Then, for each store and server (granian WSGI, gunicorn gthread), it
-starts feeds on 127.0.0.1 twice: with its cache, and with the cache off
-(FEEDS_CACHE_BYTES=0), checks that both stores answer the very same feed, and drives that
+it in one language). Then, for each store and server (granian as `feeds serve --production`
+runs it, gunicorn gthread), it starts feeds on 127.0.0.1 twice: with its cache, and with the
+cache off (FEEDS_CACHE_BYTES=0), checks that both stores answer the very same feed, and drives that
 feed with wrk (2 threads, 32 connections): cached 200 (identity), 304 (If-None-Match), and
 the miss path over HTTP (200 with the cache off: query, render, gzip on every request).
 Runs are interleaved (run 1 of every cell, then run 2…), the two stores side by side. It
@@ -33,8 +33,8 @@ from harness import (
     ServerSpec,
     aligned,
     count_posts,
+    feeds_production,
     fetch,
-    granian,
     gunicorn,
     human_count,
     largest_category,
@@ -49,7 +49,7 @@ from serve_bench import LOGS, answer_headers, ratio, ratio_text, spread
 
 SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
 SERVERS: dict[str, Callable[[str, Mapping[str, str]], ServerSpec]] = {
-    "granian": lambda label, env: granian(label, "feeds:create_app", env),
+    "granian": feeds_production,
     "gunicorn": lambda label, env: gunicorn(label, "feeds:create_app()", env),
 }
 CACHED, MISS = ("200", "304"), "miss"
