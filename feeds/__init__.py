@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.wsgi_app = FeedEndpoint(service, app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(ops.blueprint)
-    ops.record_requests(app)
+    ops.record_requests(app, log_each=settings.access_log)
     app.register_blueprint(api.blueprint)
     if settings.wordpress_redirects:
         app.register_blueprint(wordpress.wordpress_blueprint(settings))

@@ -49,6 +49,7 @@ class Settings:
     deleted_entries_days: int = 30
     wordpress_redirects: bool = True
     wordpress_prefix: str = ""
+    access_log: bool = True
     # A secret: only from FEEDS_ADMIN_TOKEN or the file FEEDS_ADMIN_TOKEN_FILE names.
     admin_token: str = field(default="", repr=False)
 

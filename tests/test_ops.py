@@ -109,3 +109,17 @@ def test_each_request_is_one_json_log_line(
     ]
     assert lines[0]["route"] == "feeds.feed" and lines[2]["route"] == "unmatched"
     assert lines[0]["bytes"] > 0 and lines[0]["ms"] >= 0 and lines[0]["method"] == "GET"
+
+
+def test_access_log_off_logs_no_line_but_still_counts(
+    store: Store, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = create_app(settings.replace(access_log=False)).test_client()
+    before = samples(client)
+    with caplog.at_level(logging.INFO, logger="feeds.access"):
+        client.get("/feeds/all.rss")
+        client.get("/healthz")
+    assert [r for r in caplog.records if r.name == "feeds.access"] == []
+    after = samples(client)
+    key = ("feeds_http_requests_total", (("route", "feeds.feed"), ("status", "200")))
+    assert after[key] - before.get(key, 0.0) == 1

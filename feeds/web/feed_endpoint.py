@@ -48,27 +48,27 @@ class FeedEndpoint:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         started = time.perf_counter()
-        cache = None
         try:
             spec = FeedSpec.from_path(
                 self.service.settings, get_path_info(environ), _before(environ)
             )
-            if spec is None:
-                return self.app(environ, start_response)
-            (status, headers, body), cache = self._answer(environ, spec)
+        except FeedNotFound as error:  # an unknown format or language
+            return self._send(environ, start_response, started, _error(404, str(error)))
         except BadPageCursor as error:
-            status, headers, body = _error(400, str(error))
-        except FeedNotFound as error:
-            status, headers, body = _error(404, str(error))
+            return self._send(environ, start_response, started, _error(400, str(error)))
+        if spec is None:
+            return self.app(environ, start_response)
+        try:
+            answer, cache = self._answer(environ, spec)
+        except FeedNotFound as error:  # an unknown category
+            answer, cache = _error(404, str(error)), None
         except StoreUnavailable as error:
             log.error("%s", error)
-            status, headers, body = _error(503, STORE_UNAVAILABLE)
-            headers.append(("Retry-After", "30"))
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        if environ["REQUEST_METHOD"] == "HEAD":
-            body = b""
-        record_request(environ, FEED_ROUTE, status, len(body), time.perf_counter() - started, cache)
-        return [body]
+            answer, cache = _error(503, STORE_UNAVAILABLE, ("Retry-After", "30")), None
+        except Exception:  # a bug: logged with its trace, answered like Flask's errors
+            log.exception("feed request %s failed", environ.get("PATH_INFO"))
+            answer, cache = _error(500, "internal error"), None
+        return self._send(environ, start_response, started, answer, cache)
 
     def _answer(self, environ: dict[str, Any], spec: FeedSpec) -> tuple[Answer, str | None]:
         """The answer to a request for ``spec``, and whether the cache had it (hit, miss)."""
@@ -76,14 +76,31 @@ class FeedEndpoint:
         if method == "OPTIONS":
             return (200, [("Allow", ALLOWED_METHODS), ("Content-Length", "0")], b""), None
         if method not in ("GET", "HEAD"):
-            status, headers, body = _error(405, f"{method} is not allowed on a feed")
-            headers.append(("Allow", ALLOWED_METHODS))
-            return (status, headers, body), None
+            message = f"{method} is not allowed on a feed"
+            return _error(405, message, ("Allow", ALLOWED_METHODS)), None
         representation, hit = self.service.representation(spec)
         answer = representation_answer(
             environ, representation, spec.format.media_type, self.service.settings.cache_max_age
         )
         return answer, "hit" if hit else "miss"
+
+    def _send(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        started: float,
+        answer: Answer,
+        cache: str | None = None,
+    ) -> Iterable[bytes]:
+        """Start the response (no body for HEAD), and count and log it."""
+        status, headers, body = answer
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+        if environ["REQUEST_METHOD"] == "HEAD":
+            body = b""
+        elapsed = time.perf_counter() - started
+        log_line = self.service.settings.access_log
+        record_request(environ, FEED_ROUTE, status, len(body), elapsed, cache, log_line=log_line)
+        return [body]
 
 
 def _before(environ: dict[str, Any]) -> str | None:
@@ -95,7 +112,7 @@ def _before(environ: dict[str, Any]) -> str | None:
     return values[0] if values else None
 
 
-def _error(status: int, message: str) -> Answer:
+def _error(status: int, message: str, *extra_headers: tuple[str, str]) -> Answer:
     body = error_body(status, message)
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    return status, headers, body
+    return status, [*headers, *extra_headers], body

@@ -41,8 +41,9 @@ def metrics() -> Response:
     return Response(exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def record_requests(app: Flask) -> None:
-    """Count and log every request Flask answers (feed URLs are recorded by FeedEndpoint)."""
+def record_requests(app: Flask, log_each: bool) -> None:
+    """Count every request Flask answers, and log each (``log_each``); feed URLs are
+    recorded by FeedEndpoint."""
 
     @app.before_request
     def _start() -> None:
@@ -56,6 +57,7 @@ def record_requests(app: Flask) -> None:
             response.status_code,
             response.calculate_content_length(),
             time.perf_counter() - g.get("started", time.perf_counter()),
+            log_line=log_each,
         )
         return response
 
@@ -67,10 +69,13 @@ def record_request(
     body_bytes: int | None,
     seconds: float,
     cache: str | None = None,
+    *,
+    log_line: bool,
 ) -> None:
-    """Count a request by route and status, and log it as one JSON line on feeds.access."""
+    """Count a request by route and status, and (``log_line``) log it as one JSON line on
+    feeds.access."""
     _requests_counter(route, status).inc()
-    if access_log.isEnabledFor(logging.INFO):
+    if log_line and access_log.isEnabledFor(logging.INFO):
         query = environ.get("QUERY_STRING")
         access_log.info(
             json.dumps(
@@ -83,8 +88,7 @@ def record_request(
                     "ms": round(seconds * 1000, 3),
                     "cache": cache,
                     "remote": environ.get("REMOTE_ADDR"),
-                },
-                ensure_ascii=False,
+                }
             )
         )
 
