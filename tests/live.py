@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
+import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +68,35 @@ def api_call(
     body = json.dumps(document).encode() if document is not None else None
     response, data = request(port, method, path, headers, body)
     return response.status, data
+
+
+def wait_for_log(log: Path, pattern: str, count: int, timeout: float = 60) -> None:
+    """Wait until ``pattern`` occurs ``count`` times in ``log``."""
+    deadline = time.monotonic() + timeout
+    while len(re.findall(pattern, log.read_text())) < count:
+        assert time.monotonic() < deadline, f"no {count}× {pattern!r} in:\n{log.read_text()}"
+        time.sleep(0.1)
+
+
+@contextmanager
+def nginx_server(server_block: str, port: int, directory: Path) -> Iterator[None]:
+    """A real nginx (one process, files in ``directory``) running ``server_block``, which
+    listens on ``port``."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    conf = directory / "nginx.conf"
+    conf.write_text(
+        "daemon off; master_process off; worker_processes 1;\n"
+        f"pid {directory}/nginx.pid; error_log {directory}/error.log;\n"
+        "events {}\n"
+        f"http {{ access_log off; client_body_temp_path {directory}/body;"
+        f" proxy_temp_path {directory}/proxy; fastcgi_temp_path {directory}/fastcgi;"
+        f" uwsgi_temp_path {directory}/uwsgi; scgi_temp_path {directory}/scgi;\n"
+        f"{server_block}\n}}\n"
+    )
+    process = subprocess.Popen([binary, "-p", str(directory), "-c", str(conf)])
+    wait_for_port(process, port, directory / "error.log")
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

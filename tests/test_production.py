@@ -19,7 +19,7 @@ import pytest
 from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import REPO, add_post, parse_feed
-from tests.live import free_port, request, wait_for_port
+from tests.live import free_port, request, wait_for_log, wait_for_port
 
 WORKERS = 2
 
@@ -44,14 +44,6 @@ def stop(process: subprocess.Popen) -> int:
 
 def json_lines(log: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-
-
-def wait_for_log(log: Path, pattern: str, count: int, timeout: float = 60) -> None:
-    """Wait until ``pattern`` occurs ``count`` times in ``log``."""
-    deadline = time.monotonic() + timeout
-    while len(re.findall(pattern, log.read_text())) < count:
-        assert time.monotonic() < deadline, f"no {count}× {pattern!r} in:\n{log.read_text()}"
-        time.sleep(0.1)
 
 
 @pytest.fixture

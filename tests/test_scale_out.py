@@ -32,7 +32,8 @@ LOAD_SECONDS = 8
 
 @pytest.fixture
 def instances(tmp_path: Path) -> Iterator[list[int]]:
-    """Two gunicorn instances (two workers each) on the same PostgreSQL database."""
+    """Two production instances (`feeds serve --production`, two workers each) on the same
+    PostgreSQL database."""
     postgres_url()  # fails, not skips, without PostgreSQL
     url = database_url(tmp_path)
     Store(make_settings(url).database_url).create_schema()
@@ -47,11 +48,14 @@ def instances(tmp_path: Path) -> Iterator[list[int]]:
     for _ in range(2):
         port = free_port()
         command = [
-            sys.executable, "-m", "gunicorn", "--workers", "2", "--worker-class", "gthread",
-            "--threads", "4", "--bind", f"127.0.0.1:{port}", "feeds:create_app()",
+            sys.executable, "-m", "feeds", "serve", "--production", "--port", str(port),
+            "--workers", "2", "--threads", "4",
         ]  # fmt: skip
-        process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
-        wait_for_port(process, port)
+        log = tmp_path / f"instance-{port}.log"  # one JSON line per request: not a pipe
+        process = subprocess.Popen(
+            command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        )
+        wait_for_port(process, port, log)
         ports.append(port)
         processes.append(process)
     yield ports

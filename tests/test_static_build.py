@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -17,7 +15,7 @@ from feeds.settings import Settings
 from feeds.static_build import build_static
 from feeds.store import Store
 from tests.conftest import REPO, add_post, parse_feed
-from tests.live import free_port, request, wait_for_port
+from tests.live import free_port, nginx_server, request
 
 
 @pytest.fixture
@@ -73,27 +71,14 @@ def test_a_write_rebuilds_only_the_feeds_of_its_scopes(
 @pytest.fixture
 def nginx(service: FeedService, tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """A real nginx serving a static build with the repository's deploy/nginx-static.conf."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
     site = tmp_path / "site"
     build_static(service, site)
     port = free_port()
     server = (REPO / "deploy/nginx-static.conf").read_text()
     server = server.replace("listen 8080;", f"listen 127.0.0.1:{port};")
     server = server.replace("root /srv/feeds;", f"root {site};")
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        "daemon off; master_process off; worker_processes 1;\n"
-        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
-        "events {}\n"
-        f"http {{ access_log off; client_body_temp_path {tmp_path}/body;"
-        f" proxy_temp_path {tmp_path}/proxy; fastcgi_temp_path {tmp_path}/fastcgi;"
-        f" uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;\n{server}\n}}\n"
-    )
-    process = subprocess.Popen([binary, "-p", str(tmp_path), "-c", str(conf)])
-    wait_for_port(process, port, tmp_path / "error.log")
-    yield port, site
-    process.terminate()
-    process.wait(timeout=10)
+    with nginx_server(server, port, tmp_path):
+        yield port, site
 
 
 def test_nginx_serves_the_build_the_way_aggregators_expect(nginx: tuple[int, Path]) -> None:
