@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 from typing import Any
 
 from granian import Granian
@@ -55,6 +57,12 @@ def serve(
     # A forked worker would inherit every module this process imported, so a reload would
     # run the old code; a spawned one imports feeds anew.
     multiprocessing.set_start_method("spawn", force=True)
+    # /metrics must add up every worker, not show the one that answered: prometheus_client's
+    # multiprocess mode, in a directory of this run's own unless the operator names one.
+    metrics_directory = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_directory = tempfile.mkdtemp(prefix="feeds-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_directory
     server = Granian(
         "feeds:create_app",
         factory=True,
@@ -71,4 +79,8 @@ def serve(
         respawn_failed_workers=True,
         workers_kill_timeout=GRACEFUL_TIMEOUT,
     )
-    server.serve()
+    try:
+        server.serve()
+    finally:
+        if metrics_directory is not None:
+            shutil.rmtree(metrics_directory, ignore_errors=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from feeds.settings import Settings
 from feeds.store import Store
@@ -134,6 +135,23 @@ def test_sighup_replaces_every_worker_while_serving(
     # with one client polling, at most once per stopped worker.
     assert all(isinstance(error, ConnectionResetError) for error in failures), failures
     assert len(failures) <= WORKERS
+
+
+def test_metrics_add_up_every_worker(production: tuple[int, Path, subprocess.Popen]) -> None:
+    port, _, _ = production
+    polls = 40
+    for _ in range(polls):  # a new connection each: the kernel spreads them over the workers
+        assert request(port, "GET", "/feeds/all.atom")[0].status == 200
+    response, body = request(port, "GET", "/metrics")
+    assert response.status == 200
+    counted = sum(
+        sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+        if sample.name == "feeds_http_requests_total" and sample.labels["route"] == "feeds.feed"
+    )
+    # Without multiprocess mode, the worker that answers /metrics would count only its share.
+    assert counted == polls
 
 
 def test_sigterm_stops_the_production_server_gracefully(
