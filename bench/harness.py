@@ -91,8 +91,8 @@ def backend(dataset: str | Path) -> str:
 
 
 def feeds_production(label: str, env: Mapping[str, str]) -> ServerSpec:
-    """feeds as the README runs it in production: ``feeds serve --production`` (granian,
-    feeds' own settings and its JSON access log, one line per request)."""
+    """feeds as the README runs it in production: ``feeds serve --production`` (granian, its
+    default threads, feeds' own settings and its JSON access log, one line per request)."""
     argv = (
         str(VENV_BIN / "feeds"),
         "serve",
@@ -100,7 +100,6 @@ def feeds_production(label: str, env: Mapping[str, str]) -> ServerSpec:
         f"--host={HOST}",
         "--port={port}",
         f"--workers={WORKERS}",
-        f"--threads={THREADS}",
     )
     return ServerSpec(label, argv, env)
 

@@ -143,7 +143,7 @@ def demo(context: _Context, count: int) -> None:
     help="Serve with granian (worker processes, keep-alive) instead of Flask's own server.",
 )
 @click.option("--workers", type=click.IntRange(1), help="Worker processes [default: CPU count]")
-@click.option("--threads", type=click.IntRange(1), help="Threads per worker [default: 4]")
+@click.option("--threads", type=click.IntRange(1), help="Threads per worker [default: 2]")
 @click.pass_obj
 def serve(
     context: _Context,
