@@ -27,11 +27,10 @@ from feeds.service import FeedService
 from feeds.spec import BadPageCursor, FeedNotFound, FeedSpec
 from feeds.store import StoreUnavailable
 from feeds.web.errors import STORE_UNAVAILABLE, error_body
-from feeds.web.http import representation_answer
+from feeds.web.http import Answer, representation_answer
 from feeds.web.ops import record_request
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-Answer = tuple[int, list[tuple[str, str]], bytes]
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 log = logging.getLogger(__name__)

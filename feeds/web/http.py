@@ -13,6 +13,9 @@ from werkzeug.http import is_resource_modified, parse_accept_header
 
 from feeds.cache import Representation
 
+Answer = tuple[int, list[tuple[str, str]], bytes]
+"""A WSGI answer: status code, headers, body."""
+
 
 @lru_cache(maxsize=512)
 def accepts_gzip(accept_encoding: str) -> bool:
@@ -40,7 +43,7 @@ def client_copy_is_current(
 
 def representation_answer(
     environ: dict[str, Any], representation: Representation, media_type: str, max_age: int
-) -> tuple[int, list[tuple[str, str]], bytes]:
+) -> Answer:
     """Status, headers and body answering a GET of ``representation``: a 200 with the feed,
     or a 304 with no body when the client's copy is current.
 
