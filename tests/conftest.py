@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -33,6 +34,20 @@ def make_settings(database_url: str, **changes: object) -> Settings:
     # Tests write and read at once: every request re-reads the revisions.
     values = {"revision_check_seconds": 0, **changes}
     return settings.replace(database_url=database_url, base_url=BASE_URL, **values)
+
+
+def client_of_a_vanished_database(directory: Path) -> FlaskClient:
+    """A test client of an app whose SQLite database (made in ``directory``) was then deleted,
+    with no connection left open: every query fails. SQLite in both test passes, so that
+    the behaviour does not depend on the database kind."""
+    folder = directory / "db"
+    folder.mkdir()
+    settings = make_settings(f"sqlite:///{folder / 'feeds.db'}")
+    Store(settings.database_url).create_schema()
+    client = create_app(settings).test_client()
+    shutil.rmtree(folder)
+    client.application.extensions["feeds.store"].dispose()
+    return client
 
 
 # Set by .ci/run's second pass (see .ci/postgres): run the whole suite on PostgreSQL.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from flask.testing import FlaskClient
 from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store
-from tests.conftest import add_post, make_settings, parse_feed
+from tests.conftest import add_post, client_of_a_vanished_database, parse_feed
 
 FEED = "/feeds/category/tech.atom"
 
@@ -198,14 +197,7 @@ def test_a_non_ascii_feed_path_is_a_json_404(demo_client: FlaskClient) -> None:
 
 
 def test_a_feed_is_503_with_retry_after_when_the_database_is_gone(tmp_path: Path) -> None:
-    directory = tmp_path / "db"
-    directory.mkdir()
-    settings = make_settings(f"sqlite:///{directory / 'feeds.db'}")
-    Store(settings.database_url).create_schema()
-    client = create_app(settings).test_client()
-    shutil.rmtree(directory)
-    client.application.extensions["feeds.store"].dispose()
-    response = client.get("/feeds/all.atom")
+    response = client_of_a_vanished_database(tmp_path).get("/feeds/all.atom")
     assert response.status_code == 503 and response.is_json
     assert "unavailable" in response.get_json()["error"]
     assert response.headers["Retry-After"].isdigit()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store
-from tests.conftest import add_post, make_settings
+from tests.conftest import add_post, client_of_a_vanished_database
 from tests.test_cache import statements
 
 
@@ -54,14 +53,7 @@ def test_readyz_is_503_with_a_reason_on_a_schema_behind(store: Store, client: Fl
 
 
 def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
-    """On SQLite in both test passes: readiness does not depend on the database kind."""
-    directory = tmp_path / "db"
-    directory.mkdir()
-    settings = make_settings(f"sqlite:///{directory / 'feeds.db'}")
-    Store(settings.database_url).create_schema()
-    client = create_app(settings).test_client()
-    shutil.rmtree(directory)
-    client.application.extensions["feeds.store"].dispose()  # no open connection left
+    client = client_of_a_vanished_database(tmp_path)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "cannot reach the database" in response.get_json()["reason"]
