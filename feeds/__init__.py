@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
-    from feeds.web import api, errors, ops, routes, wordpress
+    from feeds.web import api, errors, ops, pages, routes, wordpress
     from feeds.web.feed_endpoint import FeedEndpoint
 
     tune_allocator()
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["feeds.service"] = service
     app.wsgi_app = FeedEndpoint(service, app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(routes.blueprint)
+    app.register_blueprint(pages.blueprint)
     app.register_blueprint(ops.blueprint)
     ops.record_requests(app, log_each=settings.access_log)
     app.register_blueprint(api.blueprint)

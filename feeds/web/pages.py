@@ -1,0 +1,75 @@
+"""The HTML page that makes the feeds easy to find: `/`, with autodiscovery links.
+
+Feed readers and browsers look for ``<link rel="alternate" type="application/atom+xml">``
+in a page's head; people read the list in its body. Both come from the feed index that
+/feeds.json serves, so that the page, the JSON and the feeds never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from feeds.links import text_direction
+from feeds.render.index import feed_index
+from feeds.settings import Settings
+from feeds.store import queries
+
+blueprint = Blueprint("pages", __name__)
+FORMAT_NAMES = {"atom": "Atom", "rss": "RSS"}
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """One feed of the list, in both formats: its title and the URL of each format."""
+
+    title: str
+    urls: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class LanguageGroup:
+    """The feeds of one language (or of every language: ``language`` None)."""
+
+    language: str | None
+    name: str
+    direction: str
+    rows: list[FeedRow]
+
+
+@blueprint.get("/")
+def feeds_page() -> Response:
+    """Every feed, grouped by language, with the site and language feeds as autodiscovery
+    links; 304 when the client's copy is current."""
+    settings: Settings = current_app.extensions["feeds.settings"]
+    with current_app.extensions["feeds.store"].session() as session:
+        categories = {c.slug: c for c in queries.all_categories(session)}
+    feeds = feed_index(settings, categories)["feeds"]
+    html = render_template(
+        "feeds.html",
+        settings=settings,
+        discovery=[feed for feed in feeds if feed["category"] is None],
+        groups=list(_groups(settings, feeds)),
+        format_names=FORMAT_NAMES,
+    )
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.cache_control.public = True
+    response.cache_control.max_age = settings.cache_max_age
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _groups(settings: Settings, feeds: Iterable[Mapping[str, Any]]) -> Iterable[LanguageGroup]:
+    by_language: dict[str | None, dict[str | None, dict[str, Any]]] = {}
+    for feed in feeds:
+        scopes = by_language.setdefault(feed["language"], {})
+        row = scopes.setdefault(feed["category"], {"title": feed["title"], "urls": {}})
+        row["urls"][feed["format"]] = feed["url"]
+    for language, scopes in by_language.items():
+        name = settings.languages[language] if language else "Every language"
+        direction = text_direction(language or settings.default_language)
+        rows = [FeedRow(row["title"], row["urls"]) for row in scopes.values()]
+        yield LanguageGroup(language, name, direction, rows)
