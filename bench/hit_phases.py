@@ -17,7 +17,7 @@ from pathlib import Path
 
 REQUEST = "FeedEndpoint.__call__"
 PHASES = {
-    "FeedSpec.from_path (URL → spec)": "FeedSpec.from_path",
+    "FeedSpec.from_url (URL → spec)": "FeedSpec.from_url",
     "FeedService.representation (revision, cache lookup)": "FeedService.representation",
     "representation_answer (negotiation, validators, headers)": "representation_answer",
     "  client_copy_is_current": "client_copy_is_current",

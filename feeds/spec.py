@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from urllib.parse import parse_qs
 
 from feeds.settings import Settings
 
@@ -116,14 +117,18 @@ class FeedSpec:
         return cls(feed_format, category, language, cursor)
 
     @classmethod
-    def from_path(cls, settings: Settings, path: str, before: str | None = None) -> FeedSpec | None:
-        """The spec of a feed URL path, None for a path outside the feed URL scheme.
+    def from_url(cls, settings: Settings, path: str, query: str = "") -> FeedSpec | None:
+        """The spec of a feed URL (its path and query string), None for a path outside the
+        feed URL scheme. The query's ``before`` is the page cursor.
 
         Refuses, like ``parse``, unknown formats and languages and a malformed cursor."""
         found = _FEED_PATH.fullmatch(path)
         if found is None:
             return None
-        return cls.parse(settings, found["format"], found["category"], found["language"], before)
+        before = parse_qs(query).get("before") if query else None
+        return cls.parse(
+            settings, found["format"], found["category"], found["language"], before and before[0]
+        )
 
     @property
     def path(self) -> str:

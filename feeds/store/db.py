@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
 
 from feeds.migrations import SCHEMA_HEAD
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Alembic is imported only where migrations run (see SCHEMA_HEAD)
     from alembic.config import Config
-from sqlalchemy.orm import sessionmaker
 
 
 class StoreUnavailable(Exception):

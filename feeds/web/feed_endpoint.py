@@ -5,8 +5,9 @@ memory. Flask's request and response machinery costs about as much as the rest o
 answer (bench/hit_phases.py), so feed URLs are answered here, from the environ, with no
 request object built:
 
-    PATH_INFO → FeedSpec → FeedService.representation (cached bytes, or query + render)
-              → 200 / 304 with the representation's own headers
+    PATH_INFO + QUERY_STRING → FeedSpec
+        → FeedService.representation (cached bytes, or query + render)
+        → 200 / 304 with the representation's own headers
 
 Every other URL (the API, /feeds.json, operations, WordPress redirects) goes to Flask.
 """
@@ -18,7 +19,6 @@ import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs
 
 from werkzeug.wsgi import get_path_info
 
@@ -48,8 +48,8 @@ class FeedEndpoint:
     ) -> Iterable[bytes]:
         started = time.perf_counter()
         try:
-            spec = FeedSpec.from_path(
-                self.service.settings, get_path_info(environ), _before(environ)
+            spec = FeedSpec.from_url(
+                self.service.settings, get_path_info(environ), environ.get("QUERY_STRING", "")
             )
         except FeedNotFound as error:  # an unknown format or language
             return self._send(environ, start_response, started, _error(404, str(error)))
@@ -100,15 +100,6 @@ class FeedEndpoint:
         log_line = self.service.settings.access_log
         record_request(environ, FEED_ROUTE, status, len(body), elapsed, cache, log_line=log_line)
         return [body]
-
-
-def _before(environ: dict[str, Any]) -> str | None:
-    """The ``before`` query parameter (the page cursor), if any."""
-    query = environ.get("QUERY_STRING")
-    if not query:
-        return None
-    values = parse_qs(query).get("before")
-    return values[0] if values else None
 
 
 def _error(status: int, message: str, *extra_headers: tuple[str, str]) -> Answer:

@@ -14,9 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request
 
 from feeds.links import text_direction
-from feeds.render.index import feed_index
 from feeds.settings import Settings
-from feeds.store import queries
+from feeds.web.routes import current_feed_index
 
 blueprint = Blueprint("pages", __name__)
 FORMAT_NAMES = {"atom": "Atom", "rss": "RSS"}
@@ -45,9 +44,7 @@ def feeds_page() -> Response:
     """Every feed, grouped by language, with the site and language feeds as autodiscovery
     links; 304 when the client's copy is current."""
     settings: Settings = current_app.extensions["feeds.settings"]
-    with current_app.extensions["feeds.store"].session() as session:
-        categories = {c.slug: c for c in queries.all_categories(session)}
-    feeds = feed_index(settings, categories)["feeds"]
+    feeds = current_feed_index()["feeds"]
     html = render_template(
         "feeds.html",
         settings=settings,
