@@ -1,6 +1,6 @@
 """A bare WSGI callable handing out bytes already in memory: the ceiling of a Python server.
 
-    FEEDS_BARE_BODY=/tmp/feed.atom gunicorn --pythonpath bench 'bare_app:create_app()'
+    FEEDS_BENCH_BARE_BODY=/tmp/feed.atom gunicorn --pythonpath bench 'bare_app:create_app()'
 
 Every request gets the same feed (read once from a file): 200 with the body, its gzip form
 (compressed once at start) for ``Accept-Encoding: gzip``, or 304 when If-None-Match holds
@@ -41,8 +41,8 @@ class Answer:
 
 
 def create_app(body_path: str | None = None) -> WSGIApp:
-    """The callable serving the file ``body_path`` (default: $FEEDS_BARE_BODY)."""
-    body = Path(body_path or os.environ["FEEDS_BARE_BODY"]).read_bytes()
+    """The callable serving the file ``body_path`` (default: $FEEDS_BENCH_BARE_BODY)."""
+    body = Path(body_path or os.environ["FEEDS_BENCH_BARE_BODY"]).read_bytes()
     tag = hashlib.blake2b(body, digest_size=12).hexdigest()
     identity = Answer.of(body, f'"{tag}"', None)
     gzipped = Answer.of(gzip.compress(body, 9, mtime=0), f'"{tag}-gzip"', "gzip")

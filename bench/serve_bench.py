@@ -85,7 +85,7 @@ def start_servers(stack: ExitStack, dataset: str, path: str) -> list[Target]:
     )
     body = LOGS / "bare-body.atom"
     body.write_bytes(fetch(first.url(path)).body)
-    bare_env = {"FEEDS_BARE_BODY": str(body)}
+    bare_env = {"FEEDS_BENCH_BARE_BODY": str(body)}
     specs = [
         feeds_production(f"{FEEDS}/granian", env),
         gunicorn(f"{NAIVE}/gunicorn", "naive_app:create_app()", env),

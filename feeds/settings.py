@@ -9,6 +9,7 @@ String keys take the variable's text as it is; other keys take a TOML value
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -21,6 +22,10 @@ CONFIG_ENV = "FEEDS_CONFIG"
 ENV_PREFIX = "FEEDS_"
 DEFAULT_CONFIG_FILE = "config.toml"
 SECRET_KEY = "admin_token"
+# FEEDS_* variables that are not settings: the config file, the secret, and the prefixes
+# kept for the test suite and the benchmarks.
+NOT_SETTINGS = frozenset({CONFIG_ENV, "FEEDS_ADMIN_TOKEN", "FEEDS_ADMIN_TOKEN_FILE"})
+RESERVED_PREFIXES = ("FEEDS_TEST_", "FEEDS_BENCH_")
 
 
 class ConfigError(Exception):
@@ -50,6 +55,16 @@ class Settings:
     wordpress_redirects: bool = True
     wordpress_prefix: str = ""
     access_log: bool = True
+    # Bounds on the work one input may cause.
+    max_terms_per_post: int = 100
+    import_max_bytes: int = 268_435_456
+    import_max_item_bytes: int = 16_777_216
+    import_fetch_seconds: float = 60.0
+    import_max_redirects: int = 5
+    import_allow_private_addresses: bool = False
+    # With the database unreachable, cached feeds are still served this long.
+    stale_if_error_seconds: int = 86_400
+    auth_failures_per_minute: int = 10
     # A secret: only from FEEDS_ADMIN_TOKEN or the file FEEDS_ADMIN_TOKEN_FILE names.
     admin_token: str = field(default="", repr=False)
 
@@ -68,8 +83,18 @@ class Settings:
         for name in ("cache_max_age", "deleted_entries_days"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must not be negative")
-        if self.revision_check_seconds < 0:
-            raise ConfigError("revision_check_seconds: must not be negative")
+        for name in ("revision_check_seconds", "stale_if_error_seconds", "import_max_redirects"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name}: must not be negative")
+        for name in (
+            "max_terms_per_post",
+            "import_max_bytes",
+            "import_max_item_bytes",
+            "import_fetch_seconds",
+            "auth_failures_per_minute",
+        ):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name}: must be positive")
         if self.cache_bytes < 0:
             raise ConfigError("cache_bytes: must not be negative")
         if self.max_request_bytes < 1024:
@@ -157,6 +182,18 @@ def _secret_from_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def _environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings FEEDS_* variables set; ConfigError for a FEEDS_* variable that names no
+    setting (a misspelling would otherwise be ignored without a word)."""
+    known = {ENV_PREFIX + setting.name.upper() for setting in fields(Settings)}
+    for variable in sorted(environ):
+        if (
+            variable.startswith(ENV_PREFIX)
+            and variable not in known | NOT_SETTINGS
+            and not variable.startswith(RESERVED_PREFIXES)
+        ):
+            close = difflib.get_close_matches(variable, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(f"{variable}: no such setting{hint}")
     overrides: dict[str, Any] = {}
     for setting in fields(Settings):
         variable = ENV_PREFIX + setting.name.upper()

@@ -96,3 +96,24 @@ def test_boolean_keys_take_toml_booleans() -> None:
     assert Settings.load(REPO / "config.toml", environ=environ).wordpress_redirects is False
     with pytest.raises(ConfigError, match="wordpress_redirects: expected bool"):
         Settings.load(REPO / "config.toml", environ={"FEEDS_WORDPRESS_REDIRECTS": "1"})
+
+
+def test_a_misspelled_environment_variable_is_refused_with_a_hint() -> None:
+    with pytest.raises(
+        ConfigError, match="FEEDS_ITME_PER_FEED: no such setting; did you mean FEEDS_ITEMS_PER_FEED"
+    ):
+        Settings.load(REPO / "config.toml", environ={"FEEDS_ITME_PER_FEED": "5"})
+
+
+def test_variables_of_the_test_suite_and_benchmarks_are_not_settings() -> None:
+    environ = {"FEEDS_TEST_DATABASE_URL": "x", "FEEDS_BENCH_PG_PORT": "1", "FEEDS_CONFIG": ""}
+    assert Settings.load(REPO / "config.toml", environ=environ).items_per_feed == 50
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["max_terms_per_post", "import_max_bytes", "import_fetch_seconds", "auth_failures_per_minute"],
+)
+def test_bounds_must_be_positive(key: str) -> None:
+    with pytest.raises(ConfigError, match=f"{key}: must be positive"):
+        Settings.load(REPO / "config.toml", environ={f"FEEDS_{key.upper()}": "0"})
