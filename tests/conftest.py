@@ -26,6 +26,7 @@ from feeds.store.writes import AuthorInput, PostInput, TermInput, create_post
 REPO = Path(__file__).resolve().parent.parent
 BASE_URL = "http://feeds.example"
 DEMO_POSTS = 400
+ADMIN_TOKEN = "s3cret-admin-token"
 
 
 def make_settings(database_url: str, **changes: object) -> Settings:
@@ -109,6 +110,20 @@ def app(settings: Settings, store: Store) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def api_settings(settings: Settings) -> Settings:
+    """Settings with an admin token, so that the admin API answers."""
+    return settings.replace(admin_token=ADMIN_TOKEN)
+
+
+@pytest.fixture
+def api(api_settings: Settings, store: Store) -> FlaskClient:
+    """A client of an app with an admin token, sending the token on every request."""
+    client = create_app(api_settings).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {ADMIN_TOKEN}"
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -22,27 +22,14 @@ from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.web import api as api_module
+from tests.conftest import ADMIN_TOKEN as TOKEN
 from tests.conftest import REPO, parse_feed
 
-TOKEN = "s3cret-admin-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 PAST = "2024-01-01T09:00:00+00:00"
 FUTURE = "2999-01-01T00:00:00Z"
 # Default titles, and so slugs, differ from post to post.
 POST_NUMBERS = itertools.count(1)
-
-
-@pytest.fixture
-def api_settings(settings: Settings) -> Settings:
-    return settings.replace(admin_token=TOKEN)
-
-
-@pytest.fixture
-def api(api_settings: Settings, store: Store) -> FlaskClient:
-    """A client of an app with an admin token, sending the token on every request."""
-    client = create_app(api_settings).test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = BEARER["Authorization"]
-    return client
 
 
 @pytest.fixture
@@ -446,27 +433,51 @@ def test_unicode_round_trips_through_the_api_and_the_feed(api: FlaskClient) -> N
     assert (entry.title, html.unescape(entry.summary)) == (title, summary)
 
 
-def test_characters_xml_cannot_hold_are_cleaned_and_the_feed_parses(api: FlaskClient) -> None:
+def test_characters_xml_cannot_hold_are_cleaned_from_texts_and_the_feed_parses(
+    api: FlaskClient,
+) -> None:
     body = {
         "title": "Bad\x00 chars\x0b here\ufffe",
-        "slug": "bad\x01slug",
         "summary": "line\x1b[0m",
         "content_html": "<p>ctrl\x08</p>",
-        "categories": ["ca\x02t"],
+        "categories": [{"slug": "cat", "name": "Ca\x02t"}],
         "authors": [{"name": "Ada\x07", "email": "ada\x03@example.com"}],
-        "entry_id": "urn:x-test:\x04one",
+        "entry_id": "urn:x-test:one",
     }
     post = new_post(api, **body)
-    assert (post["title"], post["slug"], post["summary"]) == (
-        "Bad chars here",
-        "badslug",
-        "line[0m",
-    )
+    assert (post["title"], post["summary"]) == ("Bad chars here", "line[0m")
     assert post["content_html"] == "<p>ctrl</p>"
-    assert post["categories"][0]["slug"] == "cat"
+    assert post["categories"][0] == {"slug": "cat", "name": "Cat"}
     assert post["authors"] == [{"name": "Ada", "email": "ada@example.com", "uri": None}]
     assert feed_ids(api) == ["urn:x-test:one"]
     parse_feed(api.get("/feeds/all.rss").data)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("slug", "bad\x01slug"),
+        ("entry_id", "urn:x-test:\x04one"),
+        ("external_id", "a\x00b"),
+        ("categories", ["ca\x02t"]),
+    ],
+)
+def test_identifiers_that_cleaning_would_change_are_refused(
+    api: FlaskClient, field: str, value: object
+) -> None:
+    """A changed id or slug would not be found again by the same request: refused instead."""
+    body = {"title": "T", "language": "en", field: value}
+    assert_error(api.post("/api/posts", json=body), 422, field)
+    assert api.get("/api/posts").get_json()["posts"] == []
+
+
+def test_external_id_with_a_nul_in_the_url_is_refused_not_stored_as_another_id(
+    api: FlaskClient,
+) -> None:
+    body = {"title": "T", "language": "en"}
+    for _ in range(2):
+        assert_error(api.put("/api/posts/external/a%00b", json=body), 422, "external_id")
+    assert api.get("/api/posts").get_json()["posts"] == []
 
 
 # --- errors: 400 -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from lxml import etree
 from feeds.links import SiteLinks, text_direction
 from feeds.settings import Settings
 from feeds.spec import FeedFormat, FeedSpec
-from feeds.store.models import Category, DeletedEntry, Post
+from feeds.store.models import Author, Category, DeletedEntry, Post
 from feeds.store.queries import FeedContent
 
 # An empty feed still needs a fixed `updated`, so that its validators stay stable.
@@ -124,16 +124,26 @@ def _add_entry(entry: FeedEntry, post: Post, links: SiteLinks) -> None:
     entry.updated(entry_updated(post))
     if post.summary:
         entry.summary(escape(post.summary, quote=False), type="html")
-    entry.content(_directed(post.content_html, post.language) or post.summary, type="html")
-    for author in post.authors:
-        entry.author(name=author.name, email=author.email, uri=author.uri)
+    # Content is the post's cleaned HTML only; a plain-text summary never stands in for it.
+    if post.content_html:
+        entry.content(_directed(post.content_html, post.language), type="html")
+    # Each list is handed to feedgen at once: it rebuilds its RSS lists on every call.
+    if post.authors:
+        entry.author([_author_fields(author) for author in post.authors])
     entry.dc.dc_creator([a.name for a in post.authors])
     entry.dc.dc_language(post.language)
-    for category in post.categories:
-        entry.category(term=category.slug, label=category.name)
-    for tag in post.tags:  # WordPress-style tags: told apart from categories by their scheme
-        entry.category(term=tag.slug, label=tag.name, scheme=f"{links.home(post.language)}/tag/")
+    tag_scheme = f"{links.home(post.language)}/tag/"
+    terms = [{"term": c.slug, "label": c.name} for c in post.categories]
+    # WordPress-style tags: told apart from categories by their scheme
+    terms += [{"term": t.slug, "label": t.name, "scheme": tag_scheme} for t in post.tags]
+    if terms:
+        entry.category(terms)
     entry.entry_language.language = post.language
+
+
+def _author_fields(author: Author) -> dict[str, str]:
+    fields = {"name": author.name, "email": author.email, "uri": author.uri}
+    return {key: value for key, value in fields.items() if value}
 
 
 def _directed(html: str, language: str) -> str:

@@ -7,9 +7,11 @@ import re
 import unicodedata
 
 import nh3
+from lxml import etree
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, surrogates, U+FFFE/F).
 _NOT_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 # The HTML a post's content may keep: ammonia's (nh3's) default allow-list of tags and
 # attributes, plus `dir`, `lang` and `title` on every tag so that right-to-left and
@@ -31,20 +33,41 @@ def xml_safe(text: str) -> str:
 
 def clean_html(fragment: str, base_url: str) -> str:
     """``fragment`` reduced to the allow-list, with relative links and images made absolute
-    against ``base_url`` (the post's own page)."""
-    return nh3.clean(
-        xml_safe(fragment),
-        tags=set(ALLOWED_TAGS),
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        url_relative=("rewrite_with_base", base_url),
+    against ``base_url`` (the post's own page).
+
+    XML-unsafe characters are removed again after cleaning: the cleaner decodes character
+    references, and ``&#1;`` or ``&#xFFFE;`` decode to characters XML cannot hold."""
+    return xml_safe(
+        nh3.clean(
+            xml_safe(fragment),
+            tags=set(ALLOWED_TAGS),
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes=set(ALLOWED_URL_SCHEMES),
+            url_relative=("rewrite_with_base", base_url),
+        )
     )
 
 
 def plain_text(fragment: str) -> str:
     """The text of an HTML fragment (an excerpt, a foreign feed's summary), tags dropped."""
-    text = html.unescape(nh3.clean(xml_safe(fragment), tags=set()))
+    text = xml_safe(html.unescape(nh3.clean(xml_safe(fragment), tags=set())))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """``text`` made fit to echo in a message: lone surrogates (which no encoder takes) as
+    U+FFFD, and cut to ``limit`` characters."""
+    safe = _SURROGATES.sub("\ufffd", text)
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
+
+
+def renders_in_xml(text: str) -> bool:
+    """Whether an XML writer (lxml, which feedgen uses) takes ``text`` as element content."""
+    try:
+        etree.Element("probe").text = text
+    except ValueError:
+        return False
+    return True
 
 
 def slugify(text: str) -> str:

@@ -23,7 +23,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from feeds.links import SiteLinks
 from feeds.settings import Settings
-from feeds.store.cleaning import clean_html, excerpt, plain_text, slugify, xml_safe
+from feeds.store.cleaning import (
+    clean_html,
+    excerpt,
+    plain_text,
+    printable,
+    renders_in_xml,
+    slugify,
+    xml_safe,
+)
 from feeds.store.models import (
     STORE_SCOPE,
     Author,
@@ -63,6 +71,8 @@ class InvalidInput(ValueError):
     """Input cannot be stored as given; ``field`` names the culprit, ``problem`` says why."""
 
     def __init__(self, field_name: str, problem: str) -> None:
+        # Both may echo what was sent (an unknown field's name): keep them printable.
+        field_name, problem = printable(field_name), printable(problem, limit=500)
         super().__init__(f"{field_name}: {problem}")
         self.field = field_name
         self.problem = problem
@@ -137,7 +147,7 @@ def create_post(
 ) -> Post:
     """Store a new post, giving it its entry id for ever (``data.entry_id`` if given)."""
     now = now or datetime.now(UTC)
-    cleaned = _clean_post(data, settings, now)
+    cleaned = _clean_post(data, settings, default_published=now)
     entry_id = cleaned.entry_id or new_entry_id()
     if session.scalar(select(Post.id).where(Post.entry_id == entry_id)) is not None:
         raise Conflict("entry_id", f"{entry_id!r} is already the id of another post")
@@ -164,10 +174,11 @@ def update_post(
     """Change ``post`` to ``data``; its entry id stays. Returns whether anything changed.
 
     ``updated`` moves only when the post really changes (to ``data.updated`` if given).
-    ``post`` must have been loaded with post_query().
+    A published post sent again without a publication date keeps its own, so that sending
+    the same document twice changes nothing. ``post`` must have been loaded with post_query().
     """
     now = now or datetime.now(UTC)
-    cleaned = _clean_post(data, settings, now)
+    cleaned = _clean_post(data, settings, default_published=post.published or now)
     if cleaned.entry_id is not None and cleaned.entry_id != post.entry_id:
         raise InvalidInput("entry_id", "a post's entry id never changes")
     _check_free(session, cleaned, post)
@@ -203,11 +214,14 @@ def upsert_post(
     With ``free_slug``, a slug another post holds gives way to a free one instead of a
     Conflict: importers take foreign slugs that may clash with the store's.
     """
+    # Looked up as they will be stored, so that the same request finds the same post again.
+    external_id = _identifier("external_id", data.external_id)
+    entry_id = _identifier("entry_id", data.entry_id)
     existing = None
-    if data.external_id:
-        existing = session.scalar(post_query().where(Post.external_id == data.external_id))
-    if existing is None and data.entry_id:
-        existing = session.scalar(post_query().where(Post.entry_id == data.entry_id))
+    if external_id:
+        existing = session.scalar(post_query().where(Post.external_id == external_id))
+    if existing is None and entry_id:
+        existing = session.scalar(post_query().where(Post.entry_id == entry_id))
     if free_slug:
         data = replace(data, slug=_free_slug(session, data, existing))
     if existing is None:
@@ -474,7 +488,9 @@ def _check_free(session: Session, data: PostInput, post: Post | None = None) -> 
         raise Conflict("external_id", f"another post has the external id {data.external_id!r}")
 
 
-def _clean_post(data: PostInput, settings: Settings, now: datetime) -> PostInput:
+def _clean_post(data: PostInput, settings: Settings, default_published: datetime) -> PostInput:
+    """``data`` validated and cleaned, as it will be stored; a published post without a
+    date takes ``default_published``. InvalidInput names the first field at fault."""
     if data.language not in settings.languages:
         raise InvalidInput(
             "language", f"{data.language!r} is not one of {', '.join(settings.languages)}"
@@ -488,20 +504,16 @@ def _clean_post(data: PostInput, settings: Settings, now: datetime) -> PostInput
     published = _aware("published", data.published)
     updated = _aware("updated", data.updated)
     if status is PostStatus.PUBLISHED and published is None:
-        published = now
-    entry_id = xml_safe(data.entry_id).strip() if data.entry_id else None
-    if entry_id is not None:
-        _check_length("entry_id", entry_id)
-        if not _URI_SCHEME.match(entry_id):
-            raise InvalidInput("entry_id", "must be an absolute URI (tag:, urn:, http:…)")
-    external_id = xml_safe(data.external_id).strip() if data.external_id else None
-    if external_id is not None:
-        _check_length("external_id", external_id)
+        published = default_published
+    entry_id = _identifier("entry_id", data.entry_id)
+    if entry_id is not None and not _URI_SCHEME.match(entry_id):
+        raise InvalidInput("entry_id", "must be an absolute URI (tag:, urn:, http:…)")
+    external_id = _identifier("external_id", data.external_id)
     post_url = SiteLinks(settings).post(slug, data.language)
     content = clean_html(data.content_html or "", post_url)
     _check_length("content_html", content)
     summary = _text("summary", data.summary or "") or excerpt(plain_text(content))
-    return PostInput(
+    cleaned = PostInput(
         title=title,
         slug=slug,
         language=data.language,
@@ -510,12 +522,48 @@ def _clean_post(data: PostInput, settings: Settings, now: datetime) -> PostInput
         status=status,
         published=published,
         updated=updated,
-        categories=_terms("categories", data.categories),
-        tags=_terms("tags", data.tags),
-        authors=_authors(data.authors),
+        categories=_terms("categories", data.categories, settings.max_terms_per_post),
+        tags=_terms("tags", data.tags, settings.max_terms_per_post),
+        authors=_authors(data.authors, settings.max_terms_per_post),
         entry_id=entry_id,
         external_id=external_id,
     )
+    _check_renders(cleaned)
+    return cleaned
+
+
+def _check_renders(post: PostInput) -> None:
+    """InvalidInput naming the field if any text of the cleaned post could not be written in
+    a feed: the invariant that whatever is stored renders, checked once more after cleaning."""
+    texts: list[tuple[str, str | None]] = [
+        ("title", post.title),
+        ("slug", post.slug),
+        ("summary", post.summary),
+        ("content_html", post.content_html),
+        ("entry_id", post.entry_id),
+        ("external_id", post.external_id),
+    ]
+    texts += [("categories", term.slug) for term in post.categories]
+    texts += [("categories", term.name) for term in post.categories]
+    texts += [("tags", term.slug) for term in post.tags]
+    texts += [("tags", term.name) for term in post.tags]
+    for author in post.authors:
+        texts += [("authors", author.name), ("authors", author.email), ("authors", author.uri)]
+    for name, text in texts:
+        if text is not None and not renders_in_xml(text):
+            raise InvalidInput(name, "holds characters a feed cannot carry")
+
+
+def _identifier(name: str, value: str | None) -> str | None:
+    """An external or entry id as stored: stripped; refused (not silently changed) when it
+    holds characters XML cannot carry, since a changed id would not be found again."""
+    if not value or not value.strip():
+        return None
+    identifier = value.strip()
+    if xml_safe(identifier) != identifier:
+        raise InvalidInput(name, "must not contain control characters or non-characters")
+    _check_length(name, identifier)
+    return identifier
 
 
 def _text(name: str, value: str, required: bool = False) -> str:
@@ -533,8 +581,11 @@ def _check_length(name: str, value: str) -> None:
 
 
 def _slug(name: str, slug: str) -> str:
-    """``slug`` without what XML cannot hold; InvalidInput unless it is a valid slug."""
-    slug = xml_safe(slug).strip()
+    """``slug`` stripped; InvalidInput unless it is a valid slug. A slug is an identifier:
+    one with characters XML cannot hold is refused, not changed."""
+    slug = slug.strip()
+    if xml_safe(slug) != slug:
+        raise InvalidInput(name, "must not contain control characters or non-characters")
     if not _SLUG.match(slug):
         raise InvalidInput(name, f"{slug!r} must be 1-200 characters without spaces or /?#%\\")
     return slug
@@ -548,7 +599,9 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _terms(name: str, terms: Sequence[TermInput]) -> list[TermInput]:
+def _terms(name: str, terms: Sequence[TermInput], limit: int) -> list[TermInput]:
+    if len(terms) > limit:
+        raise InvalidInput(name, f"more than {limit} on one post (max_terms_per_post)")
     by_slug: dict[str, TermInput] = {}
     for term in terms:
         slug = _slug(name, term.slug)
@@ -557,7 +610,9 @@ def _terms(name: str, terms: Sequence[TermInput]) -> list[TermInput]:
     return sorted(by_slug.values(), key=lambda term: term.slug)
 
 
-def _authors(authors: Sequence[AuthorInput]) -> list[AuthorInput]:
+def _authors(authors: Sequence[AuthorInput], limit: int) -> list[AuthorInput]:
+    if len(authors) > limit:
+        raise InvalidInput("authors", f"more than {limit} on one post (max_terms_per_post)")
     by_name: dict[str, AuthorInput] = {}
     for author in authors:
         name = _text("authors", author.name, required=True)
