@@ -18,6 +18,7 @@ from enum import StrEnum
 from urllib.parse import parse_qs
 
 from feeds.settings import Settings
+from feeds.store.cleaning import printable
 
 
 class FeedFormat(StrEnum):
@@ -65,18 +66,27 @@ class PageCursor:
 
     @classmethod
     def parse(cls, text: str) -> PageCursor:
-        """The cursor written by ``str(cursor)``: ``<microseconds since 1970>-<post id>``."""
-        micros, _, post_id = text.partition("-")
-        if not (micros.isdigit() and post_id.isdigit()) or len(micros) > 18:
-            raise BadPageCursor(f"before: {text!r} is not a page cursor")
-        published = _EPOCH + timedelta(microseconds=int(micros))
-        return cls(published, int(post_id))
+        """The cursor written by ``str(cursor)``: ``<microseconds since 1970>-<post id>``,
+        the microseconds negative for a post dated before 1970. BadPageCursor for anything
+        else, or for a position no post can have."""
+        found = _CURSOR.fullmatch(text)
+        if found is None:
+            raise BadPageCursor(f"before: {printable(text)!r} is not a page cursor")
+        micros, post_id = int(found["micros"]), int(found["post_id"])
+        if not (_MIN_MICROS <= micros <= _MAX_MICROS and 0 < post_id <= MAX_POST_ID):
+            raise BadPageCursor(f"before: {text!r} is out of range")
+        return cls(_EPOCH + timedelta(microseconds=micros), post_id)
 
     def __str__(self) -> str:
         return f"{(self.published - _EPOCH) // timedelta(microseconds=1)}-{self.post_id}"
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"(?P<micros>-?[0-9]{1,19})-(?P<post_id>[0-9]{1,19})", re.ASCII)
+# The positions a post can have: a date from year 1 to 9999, a database integer id.
+_MIN_MICROS = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+MAX_POST_ID = 2**63 - 1
 _FEED_PATH = re.compile(
     r"(?:/(?P<language>[^/]+))?/feeds/(?:all|category/(?P<category>[^/]+))\.(?P<format>[^/]+)"
 )

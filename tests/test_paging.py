@@ -71,8 +71,44 @@ def test_a_full_single_page_has_no_next_link(store: Store, settings: Settings) -
     assert page_links(client.get("/feeds/all.rss").data) == {}
 
 
-@pytest.mark.parametrize("cursor", ["yesterday", "12-x", "-5", "1" * 30 + "-1"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "yesterday",
+        "12-x",
+        "-5",
+        "1" * 30 + "-1",
+        "²-1",  # a digit to str.isdigit, not to int()
+        "١٢-1",
+        "999999999999999999-1",  # beyond year 9999
+        "-999999999999999999-1",  # before year 1
+        "1-9223372036854775808",  # beyond a database integer
+        "1-0",
+        "1-1-1",
+    ],
+)
 def test_a_malformed_cursor_is_a_400_with_a_message(paged_client: FlaskClient, cursor: str) -> None:
     response = paged_client.get(f"/feeds/all.atom?before={cursor}")
     assert response.status_code == 400
     assert response.get_json()["error"].startswith("before:")
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_posts_dated_before_1970_and_in_year_1_are_paged_through_too(
+    store: Store, settings: Settings, fmt: str
+) -> None:
+    """Their cursors are negative: feeds must read back every cursor it writes."""
+    dates = [datetime(1, 1, 1, tzinfo=UTC), datetime(1950, 6, 1, tzinfo=UTC)]
+    dates += [datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)] * 3
+    dates += [datetime(2020, 1, 1, tzinfo=UTC)]
+    for number, published in enumerate(dates):
+        add_post(store, settings, slug=f"old{number}", published=published)
+    client = create_app(settings.replace(items_per_feed=2)).test_client()
+    path: str | None = f"/feeds/all.{fmt}"
+    seen = []
+    while path:
+        response = client.get(path)
+        assert response.status_code == 200, response.data
+        seen += [entry.id for entry in parse_feed(response.data).entries]
+        path = page_links(response.data).get("next", "").removeprefix(BASE_URL) or None
+    assert len(seen) == len(set(seen)) == len(dates)
