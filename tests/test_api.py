@@ -249,6 +249,61 @@ def test_post_json_from_the_api_can_be_sent_back_as_is(api: FlaskClient) -> None
     assert response.json == post
 
 
+@pytest.mark.parametrize("route", ["/api/posts/{id}", "/api/posts/external/cms-1"])
+def test_the_same_document_put_twice_is_unchanged_and_keeps_its_date(
+    api: FlaskClient, route: str
+) -> None:
+    """A CMS that re-sends a post without its date must not move it to now each time."""
+    post = new_post(api, external_id="cms-1")
+    document = {"title": "Same", "language": "en", "content_html": "<p>Same</p>"}
+    path = route.format(id=post["id"])
+    first = api.put(path, json=document)
+    assert first.headers["Feeds-Outcome"] == "updated"
+    assert first.json["published"] == post["published"]
+    again = api.put(path, json=document)
+    assert again.headers["Feeds-Outcome"] == "unchanged"
+    assert again.json == first.json
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "monday 9am UTC",  # dateutil read it as next Monday
+        "1/2/2024 10:00Z",  # and this month-first
+        "2024-05-01",
+        "2024-05-01T09:00:00",
+        "2024-05-01T09:00Z",
+        "2024-05-01T24:00:00Z",
+        "20240501T090000Z",
+        "2024-05-01T09:00:00 +02:00",
+        "١٢٠٢-05-01T09:00:00Z",
+    ],
+)
+def test_dates_other_than_rfc_3339_with_a_time_zone_are_refused(
+    api: FlaskClient, value: str
+) -> None:
+    body = {"title": "T", "language": "en", "published": value}
+    assert "RFC 3339" in assert_error(api.post("/api/posts", json=body), 422, "published")
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("2024-05-01T09:00:00Z", "2024-05-01T09:00:00+00:00"),
+        ("2024-05-01t09:00:00.5+02:00", "2024-05-01T07:00:00.500000+00:00"),
+        ("2024-05-01 09:00:00-05:30", "2024-05-01T14:30:00+00:00"),
+    ],
+)
+def test_rfc_3339_dates_are_taken_in_utc(api: FlaskClient, value: str, stored: str) -> None:
+    assert new_post(api, published=value)["published"] == stored
+
+
+def test_a_lone_surrogate_in_a_field_name_is_a_422_not_a_500(api: FlaskClient) -> None:
+    body = b'{"\\ud800": 1, "title": "T", "language": "en"}'
+    response = api.post("/api/posts", data=body, content_type="application/json")
+    assert "unknown field" in assert_error(response, 422, "\ufffd")
+
+
 # --- upsert by external id -------------------------------------------------------------
 
 

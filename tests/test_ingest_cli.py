@@ -77,7 +77,8 @@ def test_jsonl_is_read_from_standard_input_with_bad_lines_listed(env: dict[str, 
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "created 1, updated 0, unchanged 0, skipped 1",
-        "  line 2: published: '2024-05-01 09:00' has no time zone (add Z or +02:00)",
+        "  line 2: published: '2024-05-01 09:00' is not an RFC 3339 date-time with a time zone "
+        "(like 2024-05-01T09:00:00Z or 2024-05-01T09:00:00+02:00)",
     ]
 
 

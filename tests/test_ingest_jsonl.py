@@ -137,7 +137,8 @@ def test_bad_lines_are_skipped_with_their_line_numbers(
     assert report.counts() == "created 2, updated 0, unchanged 0, skipped 6"
     assert skips(report) == {
         "line 3": "not JSON: Expecting property name enclosed in double quotes (column 21)",
-        "line 4": "published: '2024-01-01T09:00:00' has no time zone (add Z or +02:00)",
+        "line 4": "published: '2024-01-01T09:00:00' is not an RFC 3339 date-time with a time zone "
+        "(like 2024-05-01T09:00:00Z or 2024-05-01T09:00:00+02:00)",
         "line 5": "body: must be a JSON object",
         "line 6": "colour: unknown field",
         "line 7": "not UTF-8 (invalid continuation byte at byte 14)",
@@ -158,7 +159,8 @@ def test_strict_import_aborts_at_the_first_bad_line(
     with pytest.raises(ImportFailed) as failure:
         import_file(JSONL_IMPORTER, store, settings, path, strict=True)
     assert str(failure.value) == (
-        "line 2: published: 'yesterday-ish' is not a date; nothing was imported (--strict)"
+        "line 2: published: 'yesterday-ish' is not an RFC 3339 date-time with a time zone "
+        "(like 2024-05-01T09:00:00Z or 2024-05-01T09:00:00+02:00); nothing was imported (--strict)"
     )
     assert post_count(store) == 0
 
