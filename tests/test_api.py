@@ -101,6 +101,25 @@ def test_wrong_token_is_403(anonymous: FlaskClient, token: str) -> None:
     assert_error(response, 403)
 
 
+def test_failed_authentications_beyond_the_limit_get_429_with_retry_after(
+    anonymous: FlaskClient, api_settings: Settings
+) -> None:
+    guesser = {"REMOTE_ADDR": "203.0.113.7"}
+    wrong = {"Authorization": "Bearer guess"}
+    for _ in range(api_settings.auth_failures_per_minute):
+        assert_error(anonymous.get("/api/posts", headers=wrong, environ_base=guesser), 403)
+    for headers in (wrong, {}):  # a wrong token or none: both are failures
+        response = anonymous.get("/api/posts", headers=headers, environ_base=guesser)
+        assert "too many failed authentications" in assert_error(response, 429)
+        assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # the right token keeps working, from the same address too (a shared proxy or NAT)
+    right = anonymous.get("/api/posts", headers=BEARER, environ_base=guesser)
+    assert right.status_code == 200
+    # and other clients are not limited
+    other = anonymous.get("/api/posts", headers=wrong, environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    assert_error(other, 403)
+
+
 def test_bearer_scheme_is_case_insensitive(anonymous: FlaskClient) -> None:
     response = anonymous.get("/api/posts", headers={"Authorization": f"bearer {TOKEN}"})
     assert response.status_code == 200

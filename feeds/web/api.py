@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -45,10 +44,12 @@ from feeds.store.writes import (
     update_post,
     upsert_post,
 )
+from feeds.web.auth import AuthRefused, FailedAuthentications, check_bearer
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 
+AUTH_FAILURES = "feeds.auth_failures"
 DISABLED = "admin API disabled: set FEEDS_ADMIN_TOKEN or FEEDS_ADMIN_TOKEN_FILE"
 # The header that says what a write did to the post: created, updated or unchanged.
 OUTCOME_HEADER = "Feeds-Outcome"
@@ -72,9 +73,12 @@ class ApiError(Exception):
 
 
 @blueprint.record
-def _warn_when_disabled(state: BlueprintSetupState) -> None:
-    """Say once, when the app is created, that the API answers nothing without a token."""
-    if not state.app.extensions["feeds.settings"].admin_token:
+def _set_up_access(state: BlueprintSetupState) -> None:
+    """Count failed authentications per app; say once, when the app is created, that the
+    API answers nothing without a token."""
+    settings = state.app.extensions["feeds.settings"]
+    state.app.extensions[AUTH_FAILURES] = FailedAuthentications(settings.auth_failures_per_minute)
+    if not settings.admin_token:
         log.warning(DISABLED)
 
 
@@ -82,31 +86,29 @@ def _warn_when_disabled(state: BlueprintSetupState) -> None:
 # its routes: /api/nonsense and a wrong method must be refused for want of a token too.
 @blueprint.before_app_request
 def _authorize() -> Response | None:
-    """Refuse an /api request that lacks the admin token (401) or has a wrong one (403)."""
+    """Refuse an /api request that lacks the admin token (401), has a wrong one (403), or
+    comes from a client that failed too often (429)."""
     prefix = blueprint.url_prefix or ""
     if request.path != prefix and not request.path.startswith(prefix + "/"):
         return None
     expected = _settings().admin_token
     if not expected:
         return error_answer(404, DISABLED)
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        answer = error_answer(401, "send the admin token as Authorization: Bearer <token>")
-        answer.headers["WWW-Authenticate"] = "Bearer"
-        return answer
-    if not _token_matches(token.strip(), expected):
-        return error_answer(403, "the token is not the admin token")
-    return None
-
-
-def _token_matches(given: str, expected: str) -> bool:
-    """Whether ``given`` is the admin token, compared in constant time."""
     try:
-        # WSGI hands headers over as latin-1 text: this gives back the bytes that were sent.
-        sent = given.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return hmac.compare_digest(sent, expected.encode("utf-8"))
+        check_bearer(
+            request.headers.get("Authorization", ""),
+            expected,
+            request.remote_addr or "",
+            current_app.extensions[AUTH_FAILURES],
+        )
+    except AuthRefused as refusal:
+        answer = error_answer(refusal.status, refusal.message)
+        if refusal.status == 401:
+            answer.headers["WWW-Authenticate"] = "Bearer"
+        if refusal.retry_after is not None:
+            answer.headers["Retry-After"] = str(refusal.retry_after)
+        return answer
+    return None
 
 
 # --- posts -----------------------------------------------------------------------------
