@@ -124,7 +124,7 @@ def demo(context: _Context, count: int) -> None:
         store.create_schema()
         total = len(seed_data()["posts"]) + count
         with (
-            store.session() as session,
+            store.writing() as session,
             click.progressbar(
                 demo_posts(settings, count), length=total, label="demo posts", file=sys.stderr
             ) as posts,

@@ -135,7 +135,7 @@ def run_import(
     one_transaction = options.strict or options.dry_run
     first_seen: dict[str, str] = {}
     committed = 0
-    with store.session() as session:
+    with store.writing() as session:
         try:
             for number, record in enumerate(records, start=1):
                 problem = _write(session, settings, record, report, first_seen, free_slugs)

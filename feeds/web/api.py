@@ -458,8 +458,10 @@ def _created(answer: Response, location: str) -> Response:
 
 @contextmanager
 def _transaction() -> Iterator[Session]:
-    """A session in one transaction: what is written inside is stored whole, or not at all."""
-    with _store().session() as session, session.begin():
+    """A write transaction: what is written inside is stored whole, or not at all.
+
+    On SQLite it waits its turn behind other writers (Store.writing) instead of failing."""
+    with _store().writing() as session, session.begin():
         yield session
 
 
