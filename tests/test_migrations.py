@@ -10,15 +10,26 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from flask.testing import FlaskClient
+from sqlalchemy import delete, func, select, text
 
 from feeds import create_app
 from feeds.migrations import SCHEMA_HEAD
 from feeds.settings import Settings
 from feeds.store import Store, StoreUnavailable
 from feeds.store.db import head_revision
-from feeds.store.models import Base
-from tests.conftest import REPO, make_settings, parse_feed
+from feeds.store.models import Author, Base, Category, Post, ScopeEntry, post_categories
+from feeds.store.writes import (
+    AuthorInput,
+    PostInput,
+    TermInput,
+    create_category,
+    create_post,
+    delete_category,
+    delete_post,
+    post_query,
+)
+from tests.conftest import ADMIN_TOKEN, REPO, make_settings, parse_feed
 
 
 def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
@@ -82,3 +93,148 @@ def test_serving_imports_no_alembic(store: Store, settings: Settings) -> None:
     done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+# --- ids are never reused ----------------------------------------------------------------
+
+
+def api_client(settings: Settings) -> FlaskClient:
+    """A client of a new app (a new engine: a restart), sending the admin token."""
+    client = create_app(settings.replace(admin_token=ADMIN_TOKEN)).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {ADMIN_TOKEN}"
+    return client
+
+
+def created_id(client: FlaskClient, path: str, document: dict[str, object]) -> int:
+    answer = client.post(path, json=document)
+    assert answer.status_code == 201, answer.get_json()
+    return int(answer.get_json()["id"])
+
+
+def restarted(client: FlaskClient, settings: Settings) -> FlaskClient:
+    client.application.extensions["feeds.store"].dispose()
+    return api_client(settings)
+
+
+def test_a_deleted_posts_id_is_never_given_to_another_post(
+    store: Store, settings: Settings
+) -> None:
+    client = api_client(settings)
+    post = {"title": "A post", "language": "en"}
+    created_id(client, "/api/posts", {**post, "slug": "first"})
+    newest = created_id(client, "/api/posts", {**post, "slug": "second"})
+    assert client.delete(f"/api/posts/{newest}").status_code == 204
+    after = created_id(client, "/api/posts", {**post, "slug": "third"})
+    assert after > newest
+    assert client.get(f"/api/posts/{newest}").status_code == 404  # the old URL names nothing
+    assert client.delete(f"/api/posts/{after}").status_code == 204
+    client = restarted(client, settings)
+    assert created_id(client, "/api/posts", {**post, "slug": "fourth"}) > after
+
+
+def test_a_deleted_categorys_id_is_never_given_to_another(store: Store, settings: Settings) -> None:
+    # Category ids name feed scopes (cat:<id>), whose tombstones outlive the category.
+    client = api_client(settings)
+
+    def category_id(slug: str) -> int:
+        assert client.post("/api/categories", json={"slug": slug, "name": slug}).status_code == 201
+        with store.session() as session:
+            return session.scalars(select(Category.id).where(Category.slug == slug)).one()
+
+    category_id("first")
+    newest = category_id("second")
+    assert client.delete("/api/categories/second").status_code == 204
+    after = category_id("third")
+    assert after > newest
+    assert client.delete("/api/categories/third").status_code == 204
+    client = restarted(client, settings)
+    assert category_id("fourth") > after
+
+
+def test_a_deleted_authors_id_is_never_given_to_another(store: Store, settings: Settings) -> None:
+    # The API deletes no author; whatever does must not hand /api/authors/<id> to another.
+    client = api_client(settings)
+    created_id(client, "/api/authors", {"name": "First"})
+    newest = created_id(client, "/api/authors", {"name": "Second"})
+    with store.writing() as session, session.begin():
+        session.execute(delete(Author).where(Author.id == newest))
+    after = created_id(client, "/api/authors", {"name": "Third"})
+    assert after > newest
+    assert client.get(f"/api/authors/{newest}").status_code == 404
+    with store.writing() as session, session.begin():
+        session.execute(delete(Author).where(Author.id == after))
+    client = restarted(client, settings)
+    assert created_id(client, "/api/authors", {"name": "Fourth"}) > after
+
+
+def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
+    tmp_path: Path,
+) -> None:
+    """0003 recreates posts, categories and authors on SQLite: every row stays as it was, the
+    foreign keys still hold and cascade, and no id is handed out again, not even a deleted
+    category's (its feed scopes remember it)."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'old.db'}")
+    store = Store(settings.database_url)
+    store.create_schema("0002")
+    with store.writing() as session, session.begin():
+        for number in range(1, 6):
+            create_post(session, settings, PostInput(
+                title=f"Post {number}", slug=f"post-{number}", language=("en", "fr")[number % 2],
+                published=datetime(2024, 1, number, tzinfo=UTC),
+                categories=[TermInput("tech"), TermInput(f"only-{number}")],
+                tags=[TermInput("tag")], authors=[AuthorInput(f"Author {number % 2}")],
+            ))  # fmt: skip
+    with store.writing() as session, session.begin():
+        post_2 = session.scalars(post_query().where(Post.slug == "post-2")).one()
+        delete_post(session, settings, post_2)
+        newest_post = session.scalar(select(func.max(Post.id)))
+        # The newest category, deleted: only its feed scopes (cat:<id>) remember its id.
+        only_5, tech = (
+            session.scalars(select(Category).where(Category.slug == slug)).one()
+            for slug in ("only-5", "tech")
+        )
+        newest_category = only_5.id
+        assert newest_category == session.scalar(select(func.max(Category.id)))
+        delete_category(session, settings, only_5, move_to=tech)
+    tables = sorted(Base.metadata.tables)
+    before = _rows(store, tables)
+
+    store.create_schema()
+    assert store.schema_revision() == "0003"
+    assert _rows(store, tables) == before
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        references = {
+            (table, row[3], row[2], row[6])  # table, column, the table it points at, on delete
+            for table in tables
+            for row in connection.exec_driver_sql(f"PRAGMA foreign_key_list({table})")
+        }
+    assert references == {
+        ("post_authors", "author_id", "authors", "CASCADE"),
+        ("post_authors", "post_id", "posts", "CASCADE"),
+        ("post_categories", "category_id", "categories", "CASCADE"),
+        ("post_categories", "post_id", "posts", "CASCADE"),
+        ("post_tags", "post_id", "posts", "CASCADE"),
+        ("post_tags", "tag_id", "tags", "CASCADE"),
+        ("scope_entries", "post_id", "posts", "CASCADE"),
+    }
+    with store.writing() as session, session.begin():
+        session.execute(delete(Post).where(Post.slug == "post-1"))  # cascades as before
+        post = create_post(session, settings, PostInput(title="New", slug="new", language="en"))
+        category = create_category(session, "new", "New")
+    with store.session() as session:
+        assert session.scalars(select(ScopeEntry).where(ScopeEntry.post_id == 1)).all() == []
+        links = select(post_categories).where(post_categories.c.post_id == 1)
+        assert session.execute(links).all() == []
+    assert post.id > newest_post
+    assert category.id > newest_category
+    store.dispose()
+
+
+def _rows(store: Store, tables: list[str]) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in a stable order."""
+    with store.engine.connect() as connection:
+        return {
+            table: sorted(connection.exec_driver_sql(f"SELECT * FROM {table}").all(), key=repr)
+            for table in tables
+        }

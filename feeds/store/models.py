@@ -61,6 +61,9 @@ post_tags = _post_link_table("post_tags", "tag_id", "tags.id")
 
 class Category(Base):
     __tablename__ = "categories"
+    # Ids never reused (see Post): a category's feed scopes (cat:<id>) keep their revisions
+    # and tombstones after it is deleted, and must not pass to a new category.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
@@ -79,6 +82,7 @@ class Tag(Base):
 
 class Author(Base):
     __tablename__ = "authors"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: /api/authors/<id>
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -90,7 +94,9 @@ class Post(Base):
     """A blog post. ``entry_id`` is its feed identity: set once, never changed."""
 
     __tablename__ = "posts"
-    __table_args__ = (UniqueConstraint("language", "slug"),)
+    # On SQLite, AUTOINCREMENT: a deleted post's id is never handed out again, so an old
+    # /api/posts/<id> URL cannot come to name another post (PostgreSQL's sequences never do).
+    __table_args__ = (UniqueConstraint("language", "slug"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[str] = mapped_column(String(2000), unique=True)
