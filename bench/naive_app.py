@@ -19,12 +19,13 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from feeds.content import FeedContent, Term
 from feeds.render import render_feed
 from feeds.settings import Settings
 from feeds.spec import FeedNotFound, FeedSpec
 from feeds.store import Store
 from feeds.store.models import Post, PostStatus, post_categories
-from feeds.store.queries import FeedContent, category_by_slug
+from feeds.store.queries import category_by_slug, post_record
 
 
 def usual_statement(spec: FeedSpec, category_id: int | None, now: datetime, limit: int) -> Select:
@@ -48,7 +49,8 @@ def usual_content(session: Session, spec: FeedSpec, limit: int) -> FeedContent:
             selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
         )
     ).all()
-    return FeedContent(category, posts)
+    term = Term(category.slug, category.name) if category else None
+    return FeedContent(term, tuple(post_record(post) for post in posts))
 
 
 def create_app(settings: Settings | None = None) -> Flask:

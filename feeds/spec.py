@@ -28,9 +28,22 @@ class FeedFormat(StrEnum):
     RSS = "rss"
 
     @property
+    def mime_type(self) -> str:
+        """The format's media type, as links name it (``application/atom+xml``)."""
+        return f"application/{self.value}+xml"
+
+    @property
     def media_type(self) -> str:
         """The Content-Type feed readers expect for this format."""
-        return f"application/{self.value}+xml; charset=utf-8"
+        return f"{self.mime_type}; charset=utf-8"
+
+    @property
+    def label(self) -> str:
+        """The format's name as people know it: Atom, RSS."""
+        return _FORMAT_LABELS[self]
+
+
+_FORMAT_LABELS = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS"}
 
 
 class FeedNotFound(LookupError):

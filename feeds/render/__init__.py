@@ -1,5 +1,46 @@
-"""Rendering: pure functions from (FeedSpec, settings, posts) to feed bytes."""
+"""Rendering: what a feed says (describe → FeedDocument), then one writer per format.
 
-from feeds.render.feed import RenderedFeed, feed_title, render_feed
+No database and no Flask here: the same inputs always give the same bytes.
 
-__all__ = ["RenderedFeed", "feed_title", "render_feed"]
+Adding a format:
+1. a FeedFormat value in feeds.spec (its file extension, media type and label);
+2. a module here with ``write_<format>(document: FeedDocument) -> bytes``;
+3. its entry in WRITERS below.
+The cache, HTTP answers, the static export and the index then serve it like the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.content import FeedContent
+from feeds.render.atom import write_atom
+from feeds.render.describe import describe, feed_title
+from feeds.render.document import FeedDocument
+from feeds.render.rss import write_rss
+from feeds.settings import Settings
+from feeds.spec import FeedFormat, FeedSpec
+
+WRITERS: dict[FeedFormat, Callable[[FeedDocument], bytes]] = {
+    FeedFormat.ATOM: write_atom,
+    FeedFormat.RSS: write_rss,
+}
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    """A feed document and the time it last changed (its newest entry's update)."""
+
+    body: bytes
+    updated: datetime
+
+
+def render_feed(spec: FeedSpec, settings: Settings, content: FeedContent) -> RenderedFeed:
+    """The feed ``spec`` holding ``content``, in its format."""
+    document = describe(spec, settings, content)
+    return RenderedFeed(WRITERS[spec.format](document), document.updated)
+
+
+__all__ = ["WRITERS", "FeedDocument", "RenderedFeed", "describe", "feed_title", "render_feed"]

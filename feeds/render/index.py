@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from feeds.content import Term
 from feeds.links import SiteLinks
-from feeds.render.feed import feed_title
+from feeds.render.describe import feed_title
 from feeds.settings import Settings
 from feeds.spec import every_feed
-from feeds.store.models import Category
 
 
-def feed_index(settings: Settings, categories: Mapping[str, Category]) -> dict[str, Any]:
+def feed_index(settings: Settings, categories: Mapping[str, Term]) -> dict[str, Any]:
     """The document served as /feeds.json: the site, its home page, and every feed."""
     links = SiteLinks(settings)
     feeds = [

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from feeds.content import Deletion, FeedContent, Person, PostRecord, Term
 from feeds.spec import FeedSpec, PageCursor, UnknownCategory
 from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry, scope_key
 from feeds.store.types import UTCDateTime
-
-
-@dataclass(frozen=True)
-class FeedContent:
-    """What a feed shows: its category (if it has one), its posts newest first, and the
-    posts deleted from it lately (newest first); ``next_page`` is the cursor of the next,
-    older page if there is one. ``valid_until`` is when it next changes
-    with no write (a scheduled post falls due, a tombstone ages out), if ever."""
-
-    category: Category | None
-    posts: Sequence[Post]
-    next_page: PageCursor | None = None
-    deletions: Sequence[DeletedEntry] = ()
-    valid_until: datetime | None = None
 
 
 def category_by_slug(session: Session, slug: str) -> Category:
@@ -74,9 +60,11 @@ def feed_content(
         last = posts[-1]
         assert last.published is not None
         next_page = PageCursor(last.published, last.id)
+    records = tuple(post_record(post) for post in posts)
+    term = Term(category.slug, category.name) if category else None
     if spec.before is not None:
         # An older page only changes with a write: scheduled posts are newer than any cursor.
-        return FeedContent(category, posts, next_page=next_page)
+        return FeedContent(term, records, next_page=next_page)
     in_window = (DeletedEntry.scope == scope, DeletedEntry.deleted > now - deleted_window)
     deletions = (
         select(DeletedEntry).where(*in_window).order_by(DeletedEntry.deleted.desc()).limit(limit)
@@ -89,14 +77,36 @@ def feed_content(
     oldest_deletion = session.scalar(select(func.min(DeletedEntry.deleted)).where(*in_window))
     changes = [next_due, oldest_deletion + deleted_window if oldest_deletion else None]
     return FeedContent(
-        category=category,
-        posts=posts,
+        category=term,
+        posts=records,
         next_page=next_page,
-        deletions=session.scalars(deletions).all(),
+        deletions=tuple(
+            Deletion(d.entry_id, d.deleted, d.link) for d in session.scalars(deletions)
+        ),
         valid_until=min((c for c in changes if c is not None), default=None),
     )
 
 
-def all_categories(session: Session) -> Sequence[Category]:
+def post_record(post: Post) -> PostRecord:
+    """A published post (loaded with its categories, tags and authors) as plain values."""
+    assert post.published is not None
+    return PostRecord(
+        id=post.id,
+        entry_id=post.entry_id,
+        slug=post.slug,
+        title=post.title,
+        summary=post.summary,
+        content_html=post.content_html,
+        language=post.language,
+        published=post.published,
+        updated=post.updated,
+        categories=tuple(Term(c.slug, c.name) for c in post.categories),
+        tags=tuple(Term(t.slug, t.name) for t in post.tags),
+        authors=tuple(Person(a.name, a.email, a.uri) for a in post.authors),
+    )
+
+
+def all_categories(session: Session) -> Sequence[Term]:
     """Every category, by slug."""
-    return session.scalars(select(Category).order_by(Category.slug)).all()
+    rows = session.execute(select(Category.slug, Category.name).order_by(Category.slug))
+    return [Term(slug, name) for slug, name in rows]

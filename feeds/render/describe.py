@@ -1,0 +1,101 @@
+"""What a feed says: from the FeedSpec, the settings and the content the store read, one
+FeedDocument, the same for every format (Django's syndication view, in spirit)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from feeds.content import FeedContent, Person, PostRecord, Term
+from feeds.links import SiteLinks, text_direction
+from feeds.render.document import Category, Entry, FeedDocument, Link, Tombstone
+from feeds.settings import Settings
+from feeds.spec import FeedSpec
+
+# An empty feed still needs a fixed `updated`, so that its validators stay stable.
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+GENERATOR = "feeds"
+HTML = "text/html"
+
+
+def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDocument:
+    """The feed ``spec`` holding ``content``.
+
+    Its update time is its newest entry's, or its newest deletion's: a deletion changes
+    the feed too. Every page links to itself, to the blog page it mirrors, and (RFC 5005)
+    to the first page and the next, older one."""
+    links = SiteLinks(settings)
+    category = content.category
+    language = spec.language or settings.default_language
+    updated = max(
+        [*(entry_updated(post) for post in content.posts), *(d.deleted for d in content.deletions)],
+        default=EMPTY_FEED_UPDATED,
+    )
+    feed_type = spec.format.mime_type
+    alternate = (
+        links.category(category.slug, spec.language) if category else links.home(spec.language)
+    )
+    first_url = links.feed(spec.page(None))
+    feed_links = [Link(links.feed(spec), "self", feed_type), Link(alternate, "alternate", HTML)]
+    if spec.before is not None:
+        feed_links.append(Link(first_url, "first", feed_type))
+    if content.next_page is not None:
+        feed_links.append(Link(links.feed(spec.page(content.next_page)), "next", feed_type))
+    return FeedDocument(
+        id=first_url,
+        title=feed_title(settings, spec, category),
+        subtitle=settings.site_description,
+        language=language,
+        direction=text_direction(language),
+        updated=updated,
+        links=tuple(feed_links),
+        author=Person(settings.site_title, uri=settings.home_url),
+        generator=GENERATOR,
+        ttl_minutes=max(1, settings.cache_max_age // 60),
+        entries=tuple(_entry(post, links) for post in content.posts),
+        tombstones=tuple(Tombstone(d.entry_id, d.deleted, d.link) for d in content.deletions),
+    )
+
+
+def feed_title(settings: Settings, spec: FeedSpec, category: Term | None) -> str:
+    """The human title of a feed: the site, then its category, then its language."""
+    title = settings.site_title
+    if category is not None:
+        title += f" – {category.name}"
+    if spec.language is not None:
+        title += f" ({settings.languages[spec.language]})"
+    return title
+
+
+def entry_updated(post: PostRecord) -> datetime:
+    """When a reader should see the entry as last changed.
+
+    A scheduled post was last written before it became due; it counts as changed when
+    it appears, so that the feed's update time moves with it.
+    """
+    return max(post.updated, post.published)
+
+
+def _entry(post: PostRecord, links: SiteLinks) -> Entry:
+    tag_scheme = f"{links.home(post.language)}/tag/"
+    categories = [Category(c.slug, c.name) for c in post.categories]
+    # WordPress-style tags: told apart from categories by their scheme
+    categories += [Category(t.slug, t.name, tag_scheme) for t in post.tags]
+    return Entry(
+        id=post.entry_id,
+        title=post.title,
+        link=Link(links.post(post.slug, post.language), "alternate", HTML),
+        published=post.published,
+        updated=entry_updated(post),
+        summary=post.summary,
+        content_html=_directed(post.content_html, post.language),
+        language=post.language,
+        authors=post.authors,
+        categories=tuple(categories),
+    )
+
+
+def _directed(html: str, language: str) -> str:
+    """Content wrapped so that readers lay out right-to-left languages the right way."""
+    if not html or text_direction(language) == "ltr":
+        return html
+    return f'<div dir="rtl" lang="{language}">{html}</div>'

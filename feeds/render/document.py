@@ -1,0 +1,82 @@
+"""FeedDocument: what a feed says, as plain values, whatever the format that writes it.
+
+``describe`` (feeds.render.describe) decides it; each writer only serialises it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.content import Person
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A typed link: ``rel`` is self, alternate, first, next, hub…"""
+
+    href: str
+    rel: str
+    media_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A category of an entry: its term (slug), its label, and the scheme it belongs to."""
+
+    term: str
+    label: str
+    scheme: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry. ``summary`` is plain text; ``content_html`` is cleaned HTML (empty when
+    the post has none), already marked with its direction for right-to-left languages."""
+
+    id: str
+    title: str
+    link: Link
+    published: datetime
+    updated: datetime
+    summary: str
+    content_html: str
+    language: str
+    authors: tuple[Person, ...]
+    categories: tuple[Category, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """An entry deleted from the feed (RFC 6721): its id, when, and where it was."""
+
+    ref: str
+    when: datetime
+    link: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedDocument:
+    """A whole feed: its identity, title, language, links, update time, entries (newest
+    first) and tombstones.
+
+    ``links`` holds every feed-level link: self (the document's own URL), alternate (the
+    blog page it mirrors), and first/next for RFC 5005 pages.
+    """
+
+    id: str
+    title: str
+    subtitle: str
+    language: str
+    direction: str
+    updated: datetime
+    links: tuple[Link, ...]
+    author: Person
+    generator: str
+    ttl_minutes: int
+    entries: tuple[Entry, ...]
+    tombstones: tuple[Tombstone, ...] = ()
+
+    def link(self, rel: str) -> Link | None:
+        """The first link with this relation, if any."""
+        return next((link for link in self.links if link.rel == rel), None)

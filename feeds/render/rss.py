@@ -1,0 +1,49 @@
+"""The RSS 2.0 writer: a FeedDocument as bytes, through feedgen.
+
+Beyond feedgen: the RSS 2.0 conventions readers expect of a publisher (WordPress's
+feed-rss2.php): ``dc:creator`` and ``dc:language`` on every item, ``content:encoded``, and
+every feed-level link but the blog page as an ``atom:link`` (feedgen writes only self).
+"""
+
+from __future__ import annotations
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from lxml import etree
+
+from feeds.render.document import FeedDocument, Link
+from feeds.render.feedgen_base import add_entries, feed_generator
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_EXTENSION = "feeds_rss"
+# feedgen writes these itself: self as atom:link, alternate as <link>.
+_WRITTEN_BY_FEEDGEN = frozenset({"self", "alternate"})
+
+
+def write_rss(document: FeedDocument) -> bytes:
+    """``document`` as an RSS 2.0 feed, UTF-8."""
+    generator = feed_generator(document)
+    generator.load_extension("dc", atom=False, rss=True)
+    generator.register_extension(_EXTENSION, _AtomLinks, BaseEntryExtension, atom=False)
+    getattr(generator, _EXTENSION).links = [
+        link for link in document.links if link.rel not in _WRITTEN_BY_FEEDGEN
+    ]
+    for feed_entry, entry in add_entries(generator, document):
+        feed_entry.dc.dc_creator([author.name for author in entry.authors])
+        feed_entry.dc.dc_language(entry.language)
+    return generator.rss_str(pretty=False, encoding="UTF-8")
+
+
+class _AtomLinks(BaseExtension):
+    """Feed-level links (RFC 5005 first and next, WebSub hub) as atom:link elements."""
+
+    def __init__(self) -> None:
+        self.links: list[Link] = []
+
+    def extend_rss(self, feed: etree._Element) -> etree._Element:
+        channel = feed.find("channel")
+        for link in self.links:
+            attributes = {"href": link.href, "rel": link.rel}
+            if link.media_type:
+                attributes["type"] = link.media_type
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", attributes)
+        return feed
