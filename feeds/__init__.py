@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.cache_max_age  # feeds/static/
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["feeds.settings"] = settings

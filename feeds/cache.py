@@ -11,7 +11,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from werkzeug.http import http_date
 
@@ -26,7 +26,8 @@ class Representation:
     """One rendered feed and everything its HTTP answers need, computed once.
 
     ``revision`` is the scope revision it was rendered at; ``valid_until`` is when it goes
-    stale with no write at all (a scheduled post falls due, a tombstone ages out).
+    stale with no write at all (a scheduled post falls due, a tombstone ages out);
+    ``rendered_at`` is when it was read from the store, so known current then.
     """
 
     identity: bytes
@@ -36,12 +37,17 @@ class Representation:
     last_modified_header: str
     revision: int
     valid_until: datetime | None
+    rendered_at: datetime
 
     @classmethod
     def of(
-        cls, rendered: RenderedFeed, revision: int, valid_until: datetime | None
+        cls,
+        rendered: RenderedFeed,
+        revision: int,
+        valid_until: datetime | None,
+        rendered_at: datetime | None = None,
     ) -> Representation:
-        """Compress and tag a freshly rendered feed.
+        """Compress and tag a feed rendered at ``rendered_at`` (default: now).
 
         The ETag hashes the bytes, once here: every worker and instance that renders the
         same feed gives it the same ETag, and a cache hit hashes nothing."""
@@ -53,6 +59,7 @@ class Representation:
             last_modified_header=http_date(rendered.updated),
             revision=revision,
             valid_until=valid_until,
+            rendered_at=rendered_at or datetime.now(UTC),
         )
 
     @property

@@ -4,19 +4,40 @@ FeedSpec → scope revision (RevisionBoard) → cache (spec, revision) ──hit
                                                  │ miss
                                                  ▼
                            store query (latest N in scope) → render → compress → cache
+
+When the store cannot be reached, a feed whose representation is in the cache is served
+from it (stale-if-error) for up to ``stale_if_error_seconds`` after it was last known
+current; any other feed raises StoreUnavailable (503).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError
 
 from feeds.cache import FeedCache, Representation
-from feeds.metrics import CACHE_HITS, CACHE_MISSES, RENDER_SECONDS
+from feeds.metrics import CACHE_HITS, CACHE_LOOKUPS, CACHE_MISSES, RENDER_SECONDS
 from feeds.render import render_feed
 from feeds.settings import Settings
-from feeds.spec import FeedSpec
-from feeds.store import Store, queries
+from feeds.spec import FeedSpec, UnknownCategory
+from feeds.store import Store, StoreUnavailable, queries
 from feeds.store.revisions import RevisionBoard
+
+CACHE_STALE = CACHE_LOOKUPS.labels("stale")
+
+
+class Served(NamedTuple):
+    """A representation and how it was found: ``cache`` is "hit", "miss" (rendered now) or
+    "stale" (from the cache, the store unreachable; ``stale_seconds`` since it was last
+    known current)."""
+
+    representation: Representation
+    cache: str
+    stale_seconds: int | None = None
 
 
 class FeedService:
@@ -27,26 +48,55 @@ class FeedService:
         self.store = store
         self.revisions = RevisionBoard(store, settings.revision_check_seconds)
         self.cache = FeedCache(settings.cache_bytes)
+        self.stale_if_error = timedelta(seconds=settings.stale_if_error_seconds)
+        report_unreachable_as_unavailable(store)
 
-    def representation(
-        self, spec: FeedSpec, now: datetime | None = None
-    ) -> tuple[Representation, bool]:
-        """The current representation of ``spec``, and whether it came from the cache
-        (else it was rendered and cached now).
+    def representation(self, spec: FeedSpec, now: datetime | None = None) -> Served:
+        """The current representation of ``spec`` and how it was found; with the store
+        unreachable, the cached one while it is recent enough (see ``stale``).
 
-        Raises UnknownCategory for a category the store does not have."""
+        Raises UnknownCategory for a category the store does not have, StoreUnavailable
+        when the store cannot be reached and the cache has nothing to answer with."""
         now = now or datetime.now(UTC)
-        view = self.revisions.view()
-        revision = view.revision_of(view.scope_of(spec))
         cached = self.cache.get(spec)
-        if cached is not None and cached.is_current(revision, now):
-            CACHE_HITS.inc()
-            return cached, True
+        try:
+            view = self.revisions.view()
+            revision = view.revision_of(view.scope_of(spec))
+            if cached is not None and cached.is_current(revision, now):
+                CACHE_HITS.inc()
+                return Served(cached, "hit")
+            with RENDER_SECONDS.time():
+                fresh = self.render(spec, revision, now)
+        except StoreUnavailable:
+            stale = self.stale(spec, cached, now)
+            if stale is None:
+                raise
+            CACHE_STALE.inc()
+            return stale
         CACHE_MISSES.inc()
-        with RENDER_SECONDS.time():
-            fresh = self.render(spec, revision, now)
         self.cache.put(spec, fresh)
-        return fresh, False
+        return Served(fresh, "miss")
+
+    def stale(self, spec: FeedSpec, cached: Representation | None, now: datetime) -> Served | None:
+        """``cached`` served stale, if it was known current less than stale_if_error ago.
+
+        It was known current at the last successful revision read if its revision was the
+        scope's then; otherwise (its feed had changed, unseen) only when it was rendered."""
+        if cached is None:
+            return None
+        known_at = cached.rendered_at
+        view, confirmed_at = self.revisions.last_known()
+        if confirmed_at is not None and confirmed_at > known_at:
+            try:
+                revision = view.revision_of(view.scope_of(spec))
+            except UnknownCategory:
+                revision = None
+            if revision is not None and cached.is_current(revision, confirmed_at):
+                known_at = confirmed_at
+        age = max(now - known_at, timedelta(0))
+        if age > self.stale_if_error:
+            return None
+        return Served(cached, "stale", int(age.total_seconds()))
 
     def render(self, spec: FeedSpec, revision: int, now: datetime) -> Representation:
         """Query and render ``spec`` as it is at ``now``, labelled with ``revision``."""
@@ -59,4 +109,28 @@ class FeedService:
                 deleted_window=timedelta(days=self.settings.deleted_entries_days),
             )
         rendered = render_feed(spec, self.settings, content)
-        return Representation.of(rendered, revision, content.valid_until)
+        return Representation.of(rendered, revision, content.valid_until, rendered_at=now)
+
+
+def report_unreachable_as_unavailable(store: Store) -> None:
+    """Make every query of ``store`` that cannot reach the database raise StoreUnavailable,
+    wherever it runs (a route, the feeds page, the admin API), so that no caller has to
+    remember ``store.reaching()``: the driver's connection failures (refused, reset, the
+    server shutting down) become the store's own exception.
+
+    Failures of pool_pre_ping are left alone: the pool reconnects by itself after them."""
+    event.listen(store.engine, "handle_error", _unreachable_is_unavailable)
+
+
+def _unreachable_is_unavailable(context: ExceptionContext) -> Any:
+    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, DBAPIError):
+        return None
+    # No connection: the failure happened while connecting. A disconnect: the connection
+    # died under the query (the server went away).
+    if context.connection is None or context.is_disconnect:
+        engine = context.engine
+        where = engine.url.render_as_string(hide_password=True) if engine else "the database"
+        error = context.original_exception
+        reason = (str(error) or type(error).__name__).splitlines()[0]
+        raise StoreUnavailable(f"cannot reach the database {where}: {reason}") from None
+    return None

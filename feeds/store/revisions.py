@@ -6,6 +6,11 @@ each process keeps a RevisionView and re-reads it only when it is older than the
 configured staleness bound: one primary-key read of the store's own revision, and a full
 reload of the (small) revision and category tables only when that moved. A write in any
 process or instance is therefore seen everywhere within the bound.
+
+When the database cannot be reached, the failure is remembered for RETRY_SECONDS only:
+meanwhile requests are told at once (StoreUnavailable, so that cached feeds can be served
+stale) instead of each trying to connect, and the first read after it that succeeds ends
+the outage, with no restart.
 """
 
 from __future__ import annotations
@@ -14,12 +19,18 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from feeds.spec import FeedSpec, UnknownCategory
-from feeds.store.db import Store
+from feeds.store.db import Store, StoreUnavailable
 from feeds.store.models import STORE_SCOPE, Category, ScopeRevision, scope_key
+
+# How long a failed read is taken as the answer before the database is tried again: at most
+# ten connection attempts a second per process during an outage, and recovery seen within
+# a tenth of a second of the database's return.
+RETRY_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -51,19 +62,47 @@ class RevisionBoard:
         self.store = store
         self.staleness_seconds = staleness_seconds
         self._view = RevisionView()
-        self._read_at = float("-inf")
+        self._read_at = float("-inf")  # time.monotonic() of the last successful read
+        # The last view read and when, on the clock: one tuple, so that it is read whole.
+        self._known: tuple[RevisionView, datetime | None] = (self._view, None)
+        self._failure: str | None = None  # why the last read failed, if it did
+        self._failed_at = float("-inf")
         self._lock = threading.Lock()
 
     def view(self) -> RevisionView:
-        """The current view, re-read from the database if it is older than the bound."""
+        """The current view, re-read from the database if it is older than the bound.
+
+        Raises StoreUnavailable when the database cannot be reached (or could not be,
+        less than RETRY_SECONDS ago)."""
         if time.monotonic() - self._read_at < self.staleness_seconds:
             return self._view
-        with self._lock:
+        # While the database is failing, a request does not queue behind another's attempt
+        # to reach it (a connection attempt can take long): it is told at once.
+        failure = self._failure
+        if not self._lock.acquire(blocking=failure is None):
+            raise StoreUnavailable(failure)
+        try:
             started = time.monotonic()
-            if started - self._read_at >= self.staleness_seconds:
+            if started - self._read_at < self.staleness_seconds:
+                return self._view
+            if self._failure is not None and started - self._failed_at < RETRY_SECONDS:
+                raise StoreUnavailable(self._failure)
+            confirmed_at = datetime.now(UTC)
+            try:
                 self._view = self._read()
-                self._read_at = started
+            except StoreUnavailable as error:
+                self._failure, self._failed_at = str(error), time.monotonic()
+                raise
+            self._read_at, self._failure = started, None
+            self._known = (self._view, confirmed_at)
             return self._view
+        finally:
+            self._lock.release()
+
+    def last_known(self) -> tuple[RevisionView, datetime | None]:
+        """The last view read successfully, and when (None: never), for answering from
+        the cache while the database cannot be reached."""
+        return self._known
 
     def _read(self) -> RevisionView:
         with self.store.reaching(), self.store.session() as session:

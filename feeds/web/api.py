@@ -20,7 +20,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -30,7 +29,6 @@ from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import Author, Category, Post, PostStatus, Tag, post_categories
 from feeds.store.writes import (
-    Conflict,
     InvalidInput,
     WriteOutcome,
     create_author,
@@ -45,6 +43,7 @@ from feeds.store.writes import (
     upsert_post,
 )
 from feeds.web.auth import AuthRefused, FailedAuthentications, check_bearer
+from feeds.web.errors import ErrorAnswer, error_response
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -478,38 +477,15 @@ def _links() -> SiteLinks:
 
 
 # --- errors ----------------------------------------------------------------------------
+# The store's refusals (InvalidInput, Conflict), lost races and an unreachable database are
+# answered by feeds.web.errors, the same for every route; only ApiError is the API's own.
 
 
 def error_answer(status: int, message: str, field: str | None = None) -> Response:
     """The API's JSON error: {"error", "status"}, and "field" when one field is at fault."""
-    body: dict[str, Any] = {"error": " ".join(message.split()), "status": status}
-    if field is not None:
-        body["field"] = field
-    answer = jsonify(body)
-    answer.status_code = status
-    return answer
+    return error_response(ErrorAnswer(status, message, field))
 
 
 @blueprint.errorhandler(ApiError)
 def _refused(error: ApiError) -> Response:
     return error_answer(error.status, error.message, error.field)
-
-
-@blueprint.errorhandler(InvalidInput)
-def _invalid(error: InvalidInput) -> Response:
-    """422 for input that cannot be stored; 409 (Conflict) for input that clashes with the store."""
-    status = 409 if isinstance(error, Conflict) else 422
-    return error_answer(status, str(error), error.field)
-
-
-@blueprint.errorhandler(IntegrityError)
-def _raced(error: IntegrityError) -> Response:
-    """A unique key taken by a write that committed between our checks and our commit."""
-    log.warning("admin API write lost a race: %s", error.orig)
-    return error_answer(409, "another change to the same post or name came first; send it again")
-
-
-@blueprint.errorhandler(DBAPIError)
-def _store_failed(error: DBAPIError) -> Response:
-    log.error("admin API: the database failed: %s", error.orig)
-    return error_answer(503, "the post store is unavailable; try again later")

@@ -14,7 +14,6 @@ Every other URL (the API, /feeds.json, operations, WordPress redirects) goes to 
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
@@ -24,16 +23,14 @@ from werkzeug.wsgi import get_path_info
 
 from feeds.metrics import FEED_ROUTE
 from feeds.service import FeedService
-from feeds.spec import BadPageCursor, FeedNotFound, FeedSpec
-from feeds.store import StoreUnavailable
-from feeds.web.errors import STORE_UNAVAILABLE, error_body
-from feeds.web.http import Answer, representation_answer
+from feeds.spec import FeedSpec
+from feeds.web.errors import ErrorAnswer, error_answer, error_for
+from feeds.web.http import Answer, feed_cache_control, representation_answer
 from feeds.web.ops import record_request
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
-log = logging.getLogger(__name__)
 
 
 class FeedEndpoint:
@@ -42,46 +39,47 @@ class FeedEndpoint:
     def __init__(self, service: FeedService, app: WSGIApp) -> None:
         self.service = service
         self.app = app
+        settings = service.settings
+        self.cache_control = feed_cache_control(
+            settings.cache_max_age, settings.stale_if_error_seconds
+        )
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         started = time.perf_counter()
+        path = get_path_info(environ)
         try:
-            spec = FeedSpec.from_url(
-                self.service.settings, get_path_info(environ), environ.get("QUERY_STRING", "")
-            )
-        except FeedNotFound as error:  # an unknown format or language
-            return self._send(environ, start_response, started, _error(404, str(error)))
-        except BadPageCursor as error:
-            return self._send(environ, start_response, started, _error(400, str(error)))
+            spec = FeedSpec.from_url(self.service.settings, path, environ.get("QUERY_STRING", ""))
+        except Exception as error:  # an unknown format or language, a bad cursor
+            refusal = error_answer(error_for(error, path))
+            return self._send(environ, start_response, started, refusal)
         if spec is None:
             return self.app(environ, start_response)
         try:
             answer, cache = self._answer(environ, spec)
-        except FeedNotFound as error:  # an unknown category
-            answer, cache = _error(404, str(error)), None
-        except StoreUnavailable as error:
-            log.error("%s", error)
-            answer, cache = _error(503, STORE_UNAVAILABLE, ("Retry-After", "30")), None
-        except Exception:  # a bug: logged with its trace, answered like Flask's errors
-            log.exception("feed request %s failed", environ.get("PATH_INFO"))
-            answer, cache = _error(500, "internal error"), None
+        except Exception as error:  # an unknown category, the store down, a bug
+            answer, cache = error_answer(error_for(error, path)), None
         return self._send(environ, start_response, started, answer, cache)
 
     def _answer(self, environ: dict[str, Any], spec: FeedSpec) -> tuple[Answer, str | None]:
-        """The answer to a request for ``spec``, and whether the cache had it (hit, miss)."""
+        """The answer to a request for ``spec``, and how the cache had it (hit, miss, stale)."""
         method = environ["REQUEST_METHOD"]
         if method == "OPTIONS":
             return (200, [("Allow", ALLOWED_METHODS), ("Content-Length", "0")], b""), None
         if method not in ("GET", "HEAD"):
             message = f"{method} is not allowed on a feed"
-            return _error(405, message, ("Allow", ALLOWED_METHODS)), None
-        representation, hit = self.service.representation(spec)
+            allow = (("Allow", ALLOWED_METHODS),)
+            return error_answer(ErrorAnswer(405, message, headers=allow)), None
+        served = self.service.representation(spec)
         answer = representation_answer(
-            environ, representation, spec.format.media_type, self.service.settings.cache_max_age
+            environ,
+            served.representation,
+            spec.format.media_type,
+            self.cache_control,
+            served.stale_seconds,
         )
-        return answer, "hit" if hit else "miss"
+        return answer, served.cache
 
     def _send(
         self,
@@ -100,9 +98,3 @@ class FeedEndpoint:
         log_line = self.service.settings.access_log
         record_request(environ, FEED_ROUTE, status, len(body), elapsed, cache, log_line=log_line)
         return [body]
-
-
-def _error(status: int, message: str, *extra_headers: tuple[str, str]) -> Answer:
-    body = error_body(status, message)
-    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    return status, [*headers, *extra_headers], body

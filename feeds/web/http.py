@@ -16,6 +16,31 @@ from feeds.cache import Representation
 Answer = tuple[int, list[tuple[str, str]], bytes]
 """A WSGI answer: status code, headers, body."""
 
+# Every answer: a browser must not read a feed or a JSON body as anything else (HTML).
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
+# HTML answers (the feeds page): nothing inline, nothing from elsewhere, its own stylesheet
+# only; never in a frame (frame-ancestors, and X-Frame-Options for browsers without CSP 2);
+# no Referer sent from it.
+PAGE_POLICY = (
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'",
+    ),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
+# The header that marks a feed answered from the cache while the store cannot be reached.
+STALE_HEADER = ("Feeds-Stale", "store-unavailable")
+
+
+def feed_cache_control(max_age: int, stale_if_error: int) -> str:
+    """The Cache-Control of every feed answer: public, ``max_age`` seconds, and (RFC 5861)
+    ``stale-if-error``: a cache in front of feeds may keep serving its copy that long after
+    it went stale when feeds answers with an error, as feeds does itself."""
+    value = f"public, max-age={max_age}"
+    return f"{value}, stale-if-error={stale_if_error}" if stale_if_error > 0 else value
+
 
 @lru_cache(maxsize=512)
 def accepts_gzip(accept_encoding: str) -> bool:
@@ -42,22 +67,35 @@ def client_copy_is_current(
 
 
 def representation_answer(
-    environ: dict[str, Any], representation: Representation, media_type: str, max_age: int
+    environ: dict[str, Any],
+    representation: Representation,
+    media_type: str,
+    cache_control: str,
+    stale_seconds: int | None = None,
 ) -> Answer:
     """Status, headers and body answering a GET of ``representation``: a 200 with the feed,
     or a 304 with no body when the client's copy is current.
 
     Nothing is computed here: the bytes, their gzip form and the validators were made
     once when the feed was rendered. Each encoding has its own ETag, so that a cache
-    never hands gzip bytes to a client that asked for identity."""
+    never hands gzip bytes to a client that asked for identity.
+
+    ``stale_seconds``: the representation is served while the store cannot be reached,
+    this long after it was last known current; the answer says so (``Feeds-Stale``) and
+    gives that time as its ``Age`` (RFC 9111 5.1), so that a cache in front counts its
+    freshness from then, not from now."""
     gzipped = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
     etag = f"{representation.etag}-gzip" if gzipped else representation.etag
     headers = [
         ("ETag", f'"{etag}"'),
         ("Last-Modified", representation.last_modified_header),
-        ("Cache-Control", f"public, max-age={max_age}"),
+        ("Cache-Control", cache_control),
         ("Vary", "Accept-Encoding"),
+        NOSNIFF,
     ]
+    if stale_seconds is not None:
+        headers.append(STALE_HEADER)
+        headers.append(("Age", str(stale_seconds)))
     if client_copy_is_current(environ, etag, representation):
         return 304, headers, b""
     body = representation.gzip if gzipped else representation.identity

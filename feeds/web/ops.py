@@ -1,12 +1,20 @@
-"""Operations: liveness, readiness, Prometheus metrics, and one structured log line per request."""
+"""Operations: liveness, readiness, Prometheus metrics, and one structured log line per request.
+
+The access line keeps secrets out of the log: a query parameter whose name says it holds
+one (``token``, ``api_key``, ``password``, ``signature``, ``code``…) or whose value looks
+like one (long, letters and digits mixed at random) is written ``name=[redacted]``.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
+from urllib.parse import unquote_plus
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client import Counter
@@ -14,9 +22,22 @@ from werkzeug.wsgi import get_path_info
 
 from feeds.metrics import REQUESTS, exposition
 from feeds.store import StoreUnavailable
+from feeds.web.errors import RETRY_AFTER
 
 blueprint = Blueprint("ops", __name__)
 access_log = logging.getLogger("feeds.access")
+
+REDACTED = "[redacted]"
+# A parameter whose name has one of these words (access_token, apiKey, X-Amz-Signature,
+# client_secret, code…) holds a secret.
+SECRET_WORDS = frozenset(
+    {"token", "key", "apikey", "secret", "password", "passwd", "passphrase", "pass", "pwd",
+     "auth", "authorization", "credential", "credentials", "signature", "sig", "hmac", "code",
+     "otp", "jwt", "session", "sessionid", "sid", "cookie"}
+)  # fmt: skip
+_NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+# The characters of tokens as they travel in URLs: base64 (url-safe too), hex, JWT.
+_TOKEN_ALPHABET = re.compile(r"[A-Za-z0-9_\-.~+/=]{16,}")
 
 
 @blueprint.get("/healthz")
@@ -31,7 +52,9 @@ def readyz() -> tuple[Response, int]:
     try:
         current_app.extensions["feeds.store"].check_schema()
     except StoreUnavailable as error:
-        return jsonify({"status": "unready", "reason": str(error)}), 503
+        answer = jsonify({"status": "unready", "reason": str(error)})
+        answer.headers.set(*RETRY_AFTER)
+        return answer, 503
     return jsonify({"status": "ready"}), 200
 
 
@@ -81,7 +104,7 @@ def record_request(
             json.dumps(
                 {
                     "method": environ.get("REQUEST_METHOD"),
-                    "path": get_path_info(environ) + (f"?{query}" if query else ""),
+                    "path": get_path_info(environ) + (f"?{redacted(query)}" if query else ""),
                     "route": route,
                     "status": status,
                     "bytes": body_bytes,
@@ -98,3 +121,34 @@ def _requests_counter(route: str, status: int) -> Counter:
     # prometheus_client looks labels up with a lock on every .labels(); the children are
     # fixed objects, so each is looked up once.
     return REQUESTS.labels(route, str(status))
+
+
+def redacted(query: str) -> str:
+    """``query`` with the value of every parameter that holds a secret, or looks like one,
+    replaced by [redacted]; the names stay, so the line still says what was sent."""
+    pairs = query.split("&")
+    for index, pair in enumerate(pairs):
+        name, equals, value = pair.partition("=")
+        if not equals:  # a bare value: ?<token>
+            name, value = "", name
+        if value and (_names_a_secret(unquote_plus(name)) or _looks_random(unquote_plus(value))):
+            pairs[index] = f"{name}{equals}{REDACTED}"
+    return "&".join(pairs)
+
+
+def _names_a_secret(name: str) -> bool:
+    return any(word.lower() in SECRET_WORDS for word in _NAME_WORD.findall(name))
+
+
+def _looks_random(value: str) -> bool:
+    """Whether ``value`` looks like a random token: 16 or more characters of the token
+    alphabet, with letters and digits, switching between digit, lower and upper case in at
+    least a quarter of its places, as random strings do (a hex or base64 token about half
+    of them) and words, dates and numbers do not."""
+    if not _TOKEN_ALPHABET.fullmatch(value):
+        return False
+    kinds = [2 if c.isdigit() else 1 if c.isupper() else 0 for c in value if c.isalnum()]
+    if 2 not in kinds or min(kinds) == 2:
+        return False
+    changes = sum(a != b for a, b in pairwise(kinds))
+    return changes * 4 >= len(kinds) - 1

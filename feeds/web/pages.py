@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from feeds.links import text_direction
 from feeds.settings import Settings
+from feeds.web.http import NOSNIFF, PAGE_POLICY
 from feeds.web.routes import current_feed_index
 
 blueprint = Blueprint("pages", __name__)
@@ -57,6 +58,17 @@ def feeds_page() -> Response:
     response.cache_control.max_age = settings.cache_max_age
     response.add_etag()
     return response.make_conditional(request)
+
+
+@blueprint.after_app_request
+def _security_headers(response: Response) -> Response:
+    """nosniff on every answer Flask gives; on an HTML answer the page policy too (a CSP
+    with nothing inline, no framing, no Referer). Feeds have theirs from FeedEndpoint."""
+    response.headers.setdefault(*NOSNIFF)
+    if response.mimetype == "text/html":
+        for name, value in PAGE_POLICY:
+            response.headers.setdefault(name, value)
+    return response
 
 
 def _groups(settings: Settings, feeds: Iterable[Mapping[str, Any]]) -> Iterable[LanguageGroup]:
