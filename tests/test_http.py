@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from feeds import create_app
 from feeds.settings import Settings
-from feeds.store import Store
+from feeds.store import Store, queries
 from tests.conftest import add_post, client_of_a_vanished_database, parse_feed
 
 FEED = "/feeds/category/tech.atom"
@@ -201,3 +201,49 @@ def test_a_feed_is_503_with_retry_after_when_the_database_is_gone(tmp_path: Path
     assert response.status_code == 503 and response.is_json
     assert "unavailable" in response.get_json()["error"]
     assert response.headers["Retry-After"].isdigit()
+
+
+def test_feeds_advertise_stale_if_error_to_caches_in_front(
+    demo_client: FlaskClient, demo_settings: Settings
+) -> None:
+    response = demo_client.get(FEED)
+    assert response.cache_control.max_age == demo_settings.cache_max_age
+    stale_if_error = response.cache_control["stale-if-error"]
+    assert stale_if_error == str(demo_settings.stale_if_error_seconds)
+
+
+def test_a_bug_in_a_feed_is_a_logged_json_500(
+    store: Store,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app(settings)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app.extensions["feeds.service"], "representation", broken)
+    response = app.test_client().get("/feeds/all.atom")
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "internal error", "status": 500}
+    assert "RuntimeError: a bug" in caplog.text
+
+
+@pytest.mark.parametrize("path", ["/", "/feeds.json"])
+def test_a_bug_in_a_route_is_a_logged_json_500(
+    store: Store,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(queries, "all_categories", broken)
+    response = create_app(settings).test_client().get(path)
+    assert response.status_code == 500
+    assert response.content_type == "application/json"
+    assert response.get_json() == {"error": "internal error", "status": 500}
+    assert "RuntimeError: a bug" in caplog.text

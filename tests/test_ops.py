@@ -57,6 +57,7 @@ def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "cannot reach the database" in response.get_json()["reason"]
+    assert int(response.headers["Retry-After"]) > 0
     assert client.get("/healthz").status_code == 200
 
 
@@ -115,3 +116,56 @@ def test_access_log_off_logs_no_line_but_still_counts(
     after = samples(client)
     key = ("feeds_http_requests_total", (("route", "feeds.feed"), ("status", "200")))
     assert after[key] - before.get(key, 0.0) == 1
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "feeds.access"]
+
+
+SECRET = "s3cr3t-VALUE"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["token", "access_token", "key", "api_key", "apiKey", "password", "secret", "client_secret",
+     "auth", "signature", "X-Amz-Signature", "sig", "code", "session_id"],
+)  # fmt: skip
+def test_a_secret_in_the_query_string_is_redacted_from_the_access_log(
+    demo_client: FlaskClient, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="feeds.access"):
+        demo_client.get(f"/feeds/all.rss?utm_source=x&{name}={SECRET}")
+        demo_client.get(f"/feeds.json?{name}={SECRET}")
+    paths = [line["path"] for line in access_lines(caplog)]
+    assert paths == [
+        f"/feeds/all.rss?utm_source=x&{name}=[redacted]",
+        f"/feeds.json?{name}=[redacted]",
+    ]
+    assert SECRET not in caplog.text
+
+
+def test_a_random_looking_value_is_redacted_whatever_its_name(
+    demo_client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    tokens = [
+        "c2VjcmV0LXRva2VuLTEyMzQ1Njc4OTA",  # base64
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",  # hex
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    ]
+    with caplog.at_level(logging.INFO, logger="feeds.access"):
+        for token in tokens:
+            demo_client.get(f"/feeds/all.atom?x={token}")
+    assert [line["path"] for line in access_lines(caplog)] == ["/feeds/all.atom?x=[redacted]"] * 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["before=1695372000000000-812", "utm_source=newsletter&utm_campaign=spring_sale_2024",
+     "author=Ada%20Lovelace", "since=2024-05-01T10%3A00%3A00Z", "keyword=feeds"],
+)  # fmt: skip
+def test_ordinary_query_strings_are_logged_as_sent(
+    demo_client: FlaskClient, caplog: pytest.LogCaptureFixture, query: str
+) -> None:
+    with caplog.at_level(logging.INFO, logger="feeds.access"):
+        demo_client.get(f"/feeds/all.atom?{query}")
+    assert [line["path"] for line in access_lines(caplog)] == [f"/feeds/all.atom?{query}"]

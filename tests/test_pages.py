@@ -3,6 +3,7 @@ with lxml, through the HTTP exchange, and in a real browser (headless Chromium).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -96,3 +97,24 @@ def test_a_real_browser_finds_the_feeds(served: int, tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{served}/feeds/all.atom" in {link.get("href") for link in links}
     arabic = document.xpath("//section[@lang='ar']")[0]
     assert arabic.get("dir") == "rtl" and arabic.findtext("h2") == "العربية"
+
+
+def test_a_real_browser_applies_the_page_style_under_its_policy(
+    served: int, tmp_path: Path
+) -> None:
+    """Chromium fetches the page's stylesheet and reports no Content-Security-Policy
+    violation on its console (an inline style would be refused and reported there)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, "Chromium is needed (apt-get install chromium; .ci/run installs it)"
+    run = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+         "--dump-dom", f"http://127.0.0.1:{served}/"],
+        capture_output=True, timeout=120, check=True, text=True,
+    )  # fmt: skip
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line]
+    assert not [line for line in console if "Content Security Policy" in line], console
+    assert lxml.html.fromstring(run.stdout).findtext(".//h1")
+    fetched = [json.loads(line) for line in (tmp_path / "server.log").read_text().splitlines()
+               if line.startswith("{")]  # fmt: skip
+    assert ("/static/feeds.css", 200) in {(line["path"], line["status"]) for line in fetched}
