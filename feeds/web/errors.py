@@ -88,7 +88,7 @@ def error_body(status: int, message: str, field: str | None = None) -> bytes:
     body: dict[str, object] = {"error": " ".join(message.split()), "status": status}
     if field is not None:
         body["field"] = field
-    # backslashreplace keeps a lone surrogate echoed from the request valid JSON (\\ud800).
+    # backslashreplace keeps a lone surrogate echoed from the request valid JSON: \ud800.
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return text.encode("utf-8", "backslashreplace") + b"\n"
 
