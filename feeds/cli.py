@@ -336,7 +336,10 @@ def _run_import(
     with _clear_errors():
         store.create_schema()
     try:
-        with open_source(location, allow_url) as source, _progress(source) as progress:
+        with (
+            open_source(location, allow_url, settings=settings) as source,
+            _progress(source) as progress,
+        ):
             report = importer.run(store, settings, source, options, progress)
     except ImportFailed as error:
         raise click.ClickException(str(error)) from None

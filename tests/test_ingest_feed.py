@@ -15,7 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from feeds.ingest.feed import FEED_IMPORTER
-from feeds.ingest.runner import ImportFailed
+from feeds.ingest.runner import ImportFailed, ImportOptions, ImportReport
+from feeds.ingest.source import open_source
 from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import parse_feed
@@ -66,6 +67,13 @@ def rss_file(tmp_path: Path, items: str, doctype: str = "") -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def import_url(store: Store, settings: Settings, url: str) -> ImportReport:
+    """Import a feed from a URL on this machine (import_allow_private_addresses)."""
+    local = settings.replace(import_allow_private_addresses=True)
+    with open_source(url, allow_url=True, settings=local) as source:
+        return FEED_IMPORTER.run(store, local, source, ImportOptions())
 
 
 def feed_ids(client: FlaskClient, path: str) -> set[str]:
@@ -180,7 +188,7 @@ def test_strict_import_aborts_at_the_undated_item(store: Store, settings: Settin
 def test_a_feed_is_imported_by_url_from_a_real_server(
     store: Store, settings: Settings, client: FlaskClient, fixture_server: str
 ) -> None:
-    report = import_file(FEED_IMPORTER, store, settings, f"{fixture_server}/old-site.rss")
+    report = import_url(store, settings, f"{fixture_server}/old-site.rss")
     assert report.counts() == "created 4, updated 0, unchanged 0, skipped 2"
     assert feed_ids(client, "/feeds/all.atom") == {ROCK, ARABIC, CHINESE, HELLO}
     report = import_file(FEED_IMPORTER, store, settings, RSS)  # the same feed, as a file
@@ -191,7 +199,7 @@ def test_an_unreachable_url_gives_a_clear_message(
     store: Store, settings: Settings, fixture_server: str
 ) -> None:
     with pytest.raises(ImportFailed) as failure:
-        import_file(FEED_IMPORTER, store, settings, f"{fixture_server}/missing.rss")
+        import_url(store, settings, f"{fixture_server}/missing.rss")
     assert (
         str(failure.value) == f"cannot fetch {fixture_server}/missing.rss: HTTP 404 File not found"
     )
@@ -199,7 +207,7 @@ def test_an_unreachable_url_gives_a_clear_message(
     port = closed.server_port
     closed.server_close()
     with pytest.raises(ImportFailed, match=f"cannot fetch http://127.0.0.1:{port}/feed: "):
-        import_file(FEED_IMPORTER, store, settings, f"http://127.0.0.1:{port}/feed")
+        import_url(store, settings, f"http://127.0.0.1:{port}/feed")
 
 
 @pytest.mark.parametrize(
@@ -221,7 +229,7 @@ def test_hostile_xml_is_refused_over_http_too(
     store: Store, settings: Settings, fixture_server: str
 ) -> None:
     with pytest.raises(ImportFailed, match="refused: the XML declares the entity 'lol'"):
-        import_file(FEED_IMPORTER, store, settings, f"{fixture_server}/billion-laughs.xml")
+        import_url(store, settings, f"{fixture_server}/billion-laughs.xml")
 
 
 def test_a_doctype_without_entities_is_accepted(

@@ -102,7 +102,11 @@ class Importer:
         options: ImportOptions,
         progress: Callable[[], None] | None = None,
     ) -> ImportReport:
-        """Import ``source`` into ``store``; ``progress`` is called after each record."""
+        """Import ``source`` into ``store``; ``progress`` is called after each record.
+
+        At most import_max_bytes of the source are read: InputTooLarge beyond.
+        """
+        source.bound(settings.import_max_bytes)
         return run_import(
             store,
             settings,
@@ -157,7 +161,10 @@ def run_import(
                 session.commit()
         except ImportFailed as failure:
             session.rollback()
-            raise ImportFailed(_after_batches(str(failure), committed)) from None
+            if not committed:
+                raise
+            # The same kind of failure, saying what was kept.
+            raise type(failure)(_after_batches(str(failure), committed)) from None
         except SQLAlchemyError as error:
             session.rollback()
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
