@@ -1,18 +1,21 @@
 """Concurrent writers on SQLite: 8 API writers and 4 readers, before and after a change.
 
-    python bench/write_concurrency.py --before /tmp/feeds-before [--seconds 30] [--runs 3] \
-        [--servers dev,production] [--writers 8] [--readers 4]
+    python bench/write_concurrency.py --before /tmp/feeds-before [--after /tmp/feeds-after] \
+        [--seconds 30] [--runs 3] [--servers dev,production] [--writers 8] [--readers 4] \
+        [--threads N]
 
-``--before`` is a checkout of the code to compare with (``git worktree add /tmp/feeds-before
-<commit>``); the other side is this repository. For each run, server and code (interleaved:
-run 1 of every cell, then run 2…), it makes a fresh SQLite store with that code (``feeds
-init``, then ``feeds demo --posts 200``), starts ``feeds serve`` (Flask's server) or ``feeds
-serve --production`` (granian, its defaults) on it with that code first on PYTHONPATH, and
-for ``--seconds`` runs writers that POST new posts through the admin API without pause and
-readers that GET feeds and the API's post list without pause. It prints, per server and
-code, the median over runs of: acknowledged writes per second, the share of writes answered
-503 and of other failures, p50/p99/max write latency, reads per second, and how many
-acknowledged posts are missing from the store afterwards (must be 0); then after/before.
+``--before`` and ``--after`` are checkouts of the two versions to compare (``git worktree add
+--detach /tmp/feeds-before <commit>``); ``--after`` defaults to this repository's working
+tree. For each run, server and code (interleaved: run 1 of every cell, then run 2…), it
+makes a fresh SQLite store with that code (``feeds init``, then ``feeds demo --posts 200``),
+starts ``feeds serve`` (Flask's server) or ``feeds serve --production`` (granian, its
+defaults) on it with that code first on PYTHONPATH, and for ``--seconds`` runs writers that
+POST new posts through the admin API without pause and readers that GET feeds and the API's
+post list without pause, each request on a new connection. It prints, per server and code,
+the median over runs of: acknowledged (201) writes per second, the share of writes answered
+503 and of other failures, p50/p99/max latency of the acknowledged writes, how many
+acknowledged posts are missing from the store afterwards (must be 0), reads per second, their
+p50/p99 latency and the share not answered 200; then after/before.
 """
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ class Load:
     seconds: float
     write_latencies: list[float] = field(default_factory=list)  # acknowledged writes, s
     write_answers: Counter[str] = field(default_factory=Counter)  # status or error name
-    reads: Counter[str] = field(default_factory=Counter)
+    reads: Counter[str] = field(default_factory=Counter)  # status or error name
+    read_latencies: list[float] = field(default_factory=list)  # every read, s
     acknowledged: list[str] = field(default_factory=list)  # slugs answered 201
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -130,12 +134,15 @@ def drive(port: int, label: str, writers: int, readers: int, seconds: float) -> 
     def read(number: int) -> None:
         rng = random.Random(f"{label}-reader-{number}")
         while time.monotonic() < deadline:
+            started = time.perf_counter()
             try:
                 answer = str(call(port, "GET", rng.choice(READ_PATHS))[0])
             except OSError as error:
                 answer = type(error).__name__
+            elapsed = time.perf_counter() - started
             with load.lock:
                 load.reads[answer] += 1
+                load.read_latencies.append(elapsed)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
     threads += [threading.Thread(target=read, args=(n,)) for n in range(readers)]
@@ -167,10 +174,14 @@ def make_store(code: Path, database: Path) -> None:
 
 
 @contextmanager
-def serving(code: Path, database: Path, server: str, label: str) -> Iterator[int]:
+def serving(
+    code: Path, database: Path, server: str, label: str, threads: int | None = None
+) -> Iterator[int]:
     """``feeds serve`` of ``code`` (in its own process group, ended by its id): its port."""
     port = free_port()
     argv = [str(VENV_BIN / "feeds"), "serve", *SERVERS[server], "--host", HOST, "--port", str(port)]
+    if threads is not None and server == "production":
+        argv += ["--threads", str(threads)]
     env = {**code_env(code, database), "FEEDS_BASE_URL": f"http://{HOST}:{port}"}
     LOGS.mkdir(parents=True, exist_ok=True)
     with (LOGS / f"write-concurrency-{label}.log").open("ab") as log:
@@ -231,6 +242,9 @@ class Cell:
     p99: list[float] = field(default_factory=list)
     worst: list[float] = field(default_factory=list)
     reads_per_second: list[float] = field(default_factory=list)
+    read_p50: list[float] = field(default_factory=list)  # ms
+    read_p99: list[float] = field(default_factory=list)
+    read_failed: list[float] = field(default_factory=list)  # % of reads not answered 200
     lost: list[int] = field(default_factory=list)
     answers: Counter[str] = field(default_factory=Counter)
 
@@ -239,12 +253,22 @@ class Cell:
         self.writes_per_second.append(len(load.write_latencies) / load.seconds)
         self.refused.append(load.share("503"))
         self.failed.append(load.failed_share())
-        self.p50.append(1000 * latencies[len(latencies) // 2])
-        self.p99.append(1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))])
+        self.p50.append(percentile(latencies, 0.5))
+        self.p99.append(percentile(latencies, 0.99))
         self.worst.append(1000 * latencies[-1])
-        self.reads_per_second.append(sum(load.reads.values()) / load.seconds)
+        reads = sum(load.reads.values())
+        self.reads_per_second.append(reads / load.seconds)
+        read_latencies = sorted(load.read_latencies) or [float("nan")]
+        self.read_p50.append(percentile(read_latencies, 0.5))
+        self.read_p99.append(percentile(read_latencies, 0.99))
+        self.read_failed.append(100 * (reads - load.reads["200"]) / reads if reads else 0.0)
         self.lost.append(lost)
         self.answers.update(load.write_answers)
+
+
+def percentile(ordered: Sequence[float], share: float) -> float:
+    """The value below which ``share`` of the sorted seconds lie, in ms."""
+    return 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 def median(values: Sequence[float]) -> float:
@@ -254,7 +278,7 @@ def median(values: Sequence[float]) -> float:
 def report(cells: dict[tuple[str, str], Cell], servers: Sequence[str]) -> list[str]:
     """The table of every cell, then after/before per server."""
     lines = [["server", "code", "writes/s", "503 %", "other %", "p50 ms", "p99 ms", "max ms",
-              "reads/s", "lost"]]  # fmt: skip
+              "lost", "reads/s", "read p50", "read p99", "read not 200 %"]]  # fmt: skip
     for server in servers:
         for code in ("before", "after"):
             cell = cells[(server, code)]
@@ -262,7 +286,9 @@ def report(cells: dict[tuple[str, str], Cell], servers: Sequence[str]) -> list[s
                 server, code, f"{median(cell.writes_per_second):.1f}",
                 f"{median(cell.refused):.1f}", f"{median(cell.failed):.1f}",
                 f"{median(cell.p50):.0f}", f"{median(cell.p99):.0f}", f"{median(cell.worst):.0f}",
-                f"{median(cell.reads_per_second):.1f}", str(max(cell.lost)),
+                str(max(cell.lost)), f"{median(cell.reads_per_second):.1f}",
+                f"{median(cell.read_p50):.0f}", f"{median(cell.read_p99):.0f}",
+                f"{median(cell.read_failed):.1f}",
             ])  # fmt: skip
     out = aligned(lines)
     out.append("")
@@ -271,7 +297,8 @@ def report(cells: dict[tuple[str, str], Cell], servers: Sequence[str]) -> list[s
         throughput = ratio(after.writes_per_second, before.writes_per_second)
         out.append(
             f"{server}: writes/s after/before {throughput}, "
-            f"p50 {ratio(after.p50, before.p50)}, p99 {ratio(after.p99, before.p99)}; "
+            f"p50 {ratio(after.p50, before.p50)}, p99 {ratio(after.p99, before.p99)}, "
+            f"reads/s {ratio(after.reads_per_second, before.reads_per_second)}; "
             f"answers before {dict(before.answers)}, after {dict(after.answers)}"
         )
     return out
@@ -291,6 +318,7 @@ def main() -> None:
     parser.add_argument("--servers", default="dev,production")
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--readers", type=int, default=4)
+    parser.add_argument("--threads", type=int, help="threads per granian worker [its default]")
     args = parser.parse_args()
     servers = args.servers.split(",")
     codes = {"before": args.before.resolve(), "after": args.after.resolve()}
@@ -302,7 +330,7 @@ def main() -> None:
                     label = f"{server}-{code}-{run}"
                     database = Path(directory) / f"{label}.db"
                     make_store(checkout, database)
-                    with serving(checkout, database, server, label) as port:
+                    with serving(checkout, database, server, label, args.threads) as port:
                         load = drive(port, label, args.writers, args.readers, args.seconds)
                     lost = missing(database, load.acknowledged)
                     cells[(server, code)].add(load, lost)
