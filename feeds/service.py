@@ -13,11 +13,7 @@ current; any other feed raises StoreUnavailable (503).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
-
-from sqlalchemy import event
-from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import DBAPIError
+from typing import NamedTuple
 
 from feeds.cache import FeedCache, Representation
 from feeds.metrics import CACHE_HITS, CACHE_LOOKUPS, CACHE_MISSES, RENDER_SECONDS
@@ -49,7 +45,6 @@ class FeedService:
         self.revisions = RevisionBoard(store, settings.revision_check_seconds)
         self.cache = FeedCache(settings.cache_bytes)
         self.stale_if_error = timedelta(seconds=settings.stale_if_error_seconds)
-        report_unreachable_as_unavailable(store)
 
     def representation(self, spec: FeedSpec, now: datetime | None = None) -> Served:
         """The current representation of ``spec`` and how it was found; with the store
@@ -110,27 +105,3 @@ class FeedService:
             )
         rendered = render_feed(spec, self.settings, content)
         return Representation.of(rendered, revision, content.valid_until, rendered_at=now)
-
-
-def report_unreachable_as_unavailable(store: Store) -> None:
-    """Make every query of ``store`` that cannot reach the database raise StoreUnavailable,
-    wherever it runs (a route, the feeds page, the admin API), so that no caller has to
-    remember ``store.reaching()``: the driver's connection failures (refused, reset, the
-    server shutting down) become the store's own exception.
-
-    Failures of pool_pre_ping are left alone: the pool reconnects by itself after them."""
-    event.listen(store.engine, "handle_error", _unreachable_is_unavailable)
-
-
-def _unreachable_is_unavailable(context: ExceptionContext) -> Any:
-    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, DBAPIError):
-        return None
-    # No connection: the failure happened while connecting. A disconnect: the connection
-    # died under the query (the server went away).
-    if context.connection is None or context.is_disconnect:
-        engine = context.engine
-        where = engine.url.render_as_string(hide_password=True) if engine else "the database"
-        error = context.original_exception
-        reason = (str(error) or type(error).__name__).splitlines()[0]
-        raise StoreUnavailable(f"cannot reach the database {where}: {reason}") from None
-    return None

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -50,6 +51,7 @@ class Store:
             event.listen(self.engine, "begin", writers.begin)
             event.listen(self.engine, "commit", writers.end)
             event.listen(self.engine, "rollback", writers.end)
+        _report_unreachable_as_unavailable(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
         self.writing = sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
@@ -177,3 +179,27 @@ class _SQLiteWriters:
 
 
 _HOLDS_TURN = "feeds_holds_write_turn"
+
+
+def _report_unreachable_as_unavailable(engine: Engine) -> None:
+    """Make every query of ``store`` that cannot reach the database raise StoreUnavailable,
+    wherever it runs (a route, the feeds page, the admin API), so that no caller has to
+    remember ``store.reaching()``: the driver's connection failures (refused, reset, the
+    server shutting down) become the store's own exception.
+
+    Failures of pool_pre_ping are left alone: the pool reconnects by itself after them."""
+    event.listen(engine, "handle_error", _unreachable_is_unavailable)
+
+
+def _unreachable_is_unavailable(context: ExceptionContext) -> Any:
+    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, DBAPIError):
+        return None
+    # No connection: the failure happened while connecting. A disconnect: the connection
+    # died under the query (the server went away).
+    if context.connection is None or context.is_disconnect:
+        engine = context.engine
+        where = engine.url.render_as_string(hide_password=True) if engine else "the database"
+        error = context.original_exception
+        reason = (str(error) or type(error).__name__).splitlines()[0]
+        raise StoreUnavailable(f"cannot reach the database {where}: {reason}") from None
+    return None
