@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
+from feeds.ingest.feed import FEED_IMPORTER
 from feeds.ingest.runner import ImportFailed
 from feeds.ingest.source import open_source
 from feeds.ingest.wxr import WXR_IMPORTER, wxr_records
@@ -333,3 +334,65 @@ def test_memory_does_not_grow_with_the_export(settings: Settings, tmp_path: Path
     assert count == 3000
     assert size > 12_000_000
     assert peak < size / 20, f"peak {peak} bytes for a file of {size}"
+
+
+@pytest.mark.parametrize(
+    ("wp", "excerpt"),
+    [
+        ("http://wordpress.org/export/1.0/", "http://wordpress.org/export/1.0/excerpt/"),
+        ("http://wordpress.org/export/1.1/", "http://wordpress.org/export/1.1/excerpt/"),
+        ("http://wordpress.org/export/1.2/", "http://wordpress.org/export/1.2/excerpt/"),
+        # WordPress's own theme unit test data
+        ("https://wordpress.org/export/1.2/", "https://wordpress.org/export/1.2/excerpt/"),
+        ("urn:example:wordpress", "urn:example:excerpt"),
+    ],
+    ids=["1.0", "1.1", "1.2", "1.2-https", "any-uri"],
+)
+def test_an_export_imports_under_whatever_uris_it_binds_to_wp_and_excerpt(
+    store: Store, settings: Settings, tmp_path: Path, wp: str, excerpt: str
+) -> None:
+    path = tmp_path / "export.xml"
+    version = wp.rstrip("/").rsplit("/", 1)[-1] if "wordpress.org" in wp else "1.2"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<rss version="2.0" xmlns:excerpt="{excerpt}" xmlns:wp="{wp}"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><language>en</language><wp:wxr_version>{version}</wp:wxr_version>"
+        "<wp:author><wp:author_login>ada</wp:author_login>"
+        "<wp:author_display_name>Ada L.</wp:author_display_name></wp:author>"
+        f"{item(1).replace('</item>', '')}"
+        "<excerpt:encoded><![CDATA[The excerpt.]]></excerpt:encoded><dc:creator>ada</dc:creator>"
+        '<category domain="category" nicename="news"><![CDATA[News]]></category></item>'
+        f"{item(2).replace('<wp:status>publish', '<wp:status>draft')}"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    report = import_file(WXR_IMPORTER, store, settings, path)
+    assert report.counts() == "created 2, updated 0, unchanged 0, skipped 0"
+    posts = stored_posts(store)
+    first, second = posts["https://wp.example/?p=1"], posts["https://wp.example/?p=2"]
+    assert (first.slug, first.status, first.summary) == (
+        "post-1",
+        PostStatus.PUBLISHED,
+        "The excerpt.",
+    )
+    assert first.published == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert [c.slug for c in first.categories] == ["news"]
+    assert [a.name for a in first.authors] == ["Ada L."]
+    assert second.status is PostStatus.DRAFT
+
+
+def test_an_export_under_https_uris_given_to_import_feed_is_sent_to_import_wxr(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(
+        WXR.read_text(encoding="utf-8").replace(
+            "http://wordpress.org/export/1.2/", "https://wordpress.org/export/1.2/"
+        ),
+        encoding="utf-8",
+    )
+    assert import_file(WXR_IMPORTER, store, settings, path).created == 9
+    with pytest.raises(ImportFailed, match="is a WordPress export: use `feeds import wxr`"):
+        import_file(FEED_IMPORTER, store, settings, path)

@@ -6,44 +6,49 @@ the old feed see no duplicates after the move; its link stands in when it has no
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
+from xml.sax import SAXParseException
 
 import feedparser
 
 from feeds.ingest.languages import record_language, site_language
 from feeds.ingest.runner import Importer, ImportFailed, Record
-from feeds.ingest.safe_xml import refuse_hostile
-from feeds.ingest.source import Source
-from feeds.ingest.wxr import WORDPRESS_NAMESPACE
+from feeds.ingest.safe_xml import EmptyDocument, MalformedXML, UnitReader
+from feeds.ingest.source import InputTooLarge, Source, size_text
 from feeds.settings import Settings
 from feeds.store.cleaning import clean_html, plain_text, slugify
 from feeds.store.writes import AuthorInput, PostInput, TermInput
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# RSS items and Atom entries, as units of the document (feeds.ingest.safe_xml).
+ENTRY_TAGS = ("item", "entry")
 
 
 def feed_records(source: Source, settings: Settings, language: str | None) -> Iterator[Record]:
-    """A Record for each entry of the feed, in the feed's order."""
-    document = source.stream.read()  # feedparser reads a feed whole
-    refuse_hostile(document, source.name)
+    """A Record for each entry of the feed, in the feed's order.
+
+    The feed is refused whole, before anything is written, when it is not well-formed XML
+    (a truncated file would otherwise lose its last entries, or cut one, without a word).
+    """
+    document = _read_document(source, settings)
     # The HTTP headers tell the charset. Relative links are resolved against each entry's
     # own link (below), not the feed's URL, so that a file and its URL import alike.
     headers = {key.lower(): value for key, value in source.headers.items()}
     parsed = feedparser.parse(document, response_headers=headers)
+    del document  # the entries are written next: up to import_max_bytes need not stay
+    problem = parsed.get("bozo_exception")
+    if isinstance(problem, SAXParseException):  # feedparser's XML parser stopped
+        raise MalformedXML(
+            f"{source.name} is not well-formed XML: {problem.getMessage()}: line "
+            f"{problem.getLineNumber()}, column {problem.getColumnNumber()}"
+        )
     if not parsed.get("version"):
-        reason = parsed.get("bozo_exception")
-        raise ImportFailed(
-            f"{source.name} is not an RSS or Atom feed" + (f": {reason}" if reason else "")
-        )
-    if any(WORDPRESS_NAMESPACE.fullmatch(uri) for uri in parsed.namespaces.values()):
-        raise ImportFailed(
-            f"{source.name} is a WordPress export: use `feeds import wxr`, which reads its "
-            "drafts, scheduled posts, pages and authors for what they are"
-        )
+        raise ImportFailed(f"{source.name} is not an RSS or Atom feed")
     feed_tag = parsed.feed.get("language")
     # Entries may each say their language (dc:language, xml:lang); the feed's (or
     # --language) is needed only when one does not.
@@ -60,6 +65,56 @@ def feed_records(source: Source, settings: Settings, language: str | None) -> It
             yield Record(position, invalid=f"language {tag!r} is not configured")
             continue
         yield _record(position, entry, entry_id, entry_language)
+
+
+def _read_document(source: Source, settings: Settings) -> bytes:
+    """The whole feed, for feedparser, read through a UnitReader as it comes: hostile or
+    broken XML, a WordPress export, an entry larger than import_max_item_bytes are refused
+    before feedparser spends time and memory on them, and memory stays near the file's size.
+    """
+    document = io.BytesIO()
+    copy = _Copying(source.stream, document)
+    limit = settings.import_max_item_bytes
+    reader = UnitReader(
+        copy, source.name, limit, forbid_dtd=False, build=False, charset=source.charset
+    )
+    entries = 0
+    try:
+        for unit in reader.units():
+            local = unit.tag.rsplit("}", 1)[-1]
+            if local == "wxr_version":
+                raise ImportFailed(
+                    f"{source.name} is a WordPress export: use `feeds import wxr`, which reads "
+                    "its drafts, scheduled posts, pages and authors for what they are"
+                )
+            if local in ENTRY_TAGS:
+                entries += 1
+            if unit.oversize:
+                what = f"{local} {entries}" if local in ENTRY_TAGS else f"its <{local}>"
+                raise InputTooLarge(
+                    f"{source.name}: {what} is larger than import_max_item_bytes "
+                    f"({size_text(limit)}): refused, nothing was imported"
+                )
+    except MalformedXML as error:
+        if reader.root is None and not isinstance(error, EmptyDocument):  # not XML at all
+            raise ImportFailed(
+                f"{source.name} is not an RSS or Atom feed ({error.detail})"
+            ) from None
+        raise
+    return document.getvalue()
+
+
+class _Copying:
+    """A binary stream that keeps a copy of what is read from it."""
+
+    def __init__(self, stream: IO[bytes], copy: io.BytesIO) -> None:
+        self._stream = stream
+        self._copy = copy
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._copy.write(data)
+        return data
 
 
 def _record(position: str, entry: Any, entry_id: str | None, language: str) -> Record:

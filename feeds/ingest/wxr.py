@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from feeds.ingest.languages import record_language, site_language
 from feeds.ingest.runner import Importer, ImportFailed, Record
-from feeds.ingest.safe_xml import safe_events
-from feeds.ingest.source import Source
+from feeds.ingest.safe_xml import UnitReader
+from feeds.ingest.source import InputTooLarge, Source, size_text
 from feeds.settings import Settings
 from feeds.store.cleaning import clean_html, plain_text, slugify
 from feeds.store.models import WORDPRESS_IMPORTED, PostStatus
@@ -45,7 +45,9 @@ _NAMESPACES = {
     "http://purl.org/dc/elements/1.1/": "dc",
     "http://wellformedweb.org/CommentAPI/": "wfw",
 }
-WORDPRESS_NAMESPACE = re.compile(r"http://wordpress\.org/export/\d+\.\d+/(excerpt/)?")
+# WordPress's own namespace URIs, under whatever prefix; the export's wp and excerpt
+# bindings count too (see _Names).
+WORDPRESS_NAMESPACE = re.compile(r"https?://wordpress\.org/export/\d+\.\d+/(excerpt/)?")
 # Block-level tags: content with none of them was written in the classic editor, which
 # stores paragraphs as blank lines and lets the theme add <p> when it shows the post.
 _BLOCK_TAG = re.compile(r"<(p|div|h[1-6]|ul|ol|table|blockquote|pre|figure)[\s>]", re.IGNORECASE)
@@ -83,31 +85,34 @@ class _Item:
 
 
 def wxr_records(source: Source, settings: Settings, language: str | None) -> Iterator[Record]:
-    """A Record for each <item> of the export, read one at a time."""
+    """A Record for each <item> of the export, read one at a time.
+
+    An item larger than import_max_item_bytes is skipped unread, with that reason.
+    """
     channel = _Channel(language_forced=bool(language))
+    limit = settings.import_max_item_bytes
+    reader = UnitReader(_WithoutControlBytes(source.stream), source.name, limit, forbid_dtd=True)
+    names = _Names(reader.bindings)
     number = 0
-    parent: Element | None = None
-    depth = 0
-    stream = _WithoutControlBytes(source.stream)
-    events = safe_events(stream, source.name, ("start", "end"), forbid_dtd=True)
-    for event, element in events:
-        if event == "start":
-            depth += 1
-            if depth == 2:
-                parent = element  # <channel>: its children are dropped once read
-            continue
-        depth -= 1
-        if depth != 2 or parent is None:
-            continue
-        name = _name(element.tag)
+    for unit in reader.units():
+        name = names.of(unit.tag)
+        assert unit.element is not None  # units are built
         if name == "item":
             number += 1
             if channel.language is None:
                 channel.language = _channel_language(channel, source.name, settings, language)
-            yield _record(number, _read_item(element), channel, settings)
+            item = _read_item(unit.element, names)
+            if unit.oversize:
+                yield _oversize_record(number, item, limit)
+            else:
+                yield _record(number, item, channel, settings)
+        elif unit.oversize:
+            raise InputTooLarge(
+                f"{source.name}: its <{name}> is larger than import_max_item_bytes "
+                f"({size_text(limit)}): refused"
+            )
         else:
-            _read_channel_field(channel, name, element)
-        del parent[:]
+            _read_channel_field(channel, name, unit.element, names)
     if not channel.is_wxr:
         _refuse_not_wxr(source.name)
 
@@ -128,7 +133,7 @@ def _refuse_not_wxr(name: str) -> None:
     )
 
 
-def _read_channel_field(channel: _Channel, name: str, element: Element) -> None:
+def _read_channel_field(channel: _Channel, name: str, element: Element, names: _Names) -> None:
     text = (element.text or "").strip()
     if name == "wp:wxr_version":
         channel.is_wxr = True
@@ -137,7 +142,7 @@ def _read_channel_field(channel: _Channel, name: str, element: Element) -> None:
     elif name in ("wp:base_blog_url", "link") and not channel.base_url:
         channel.base_url = text
     elif name == "wp:author":
-        fields = {_name(child.tag): (child.text or "").strip() for child in element}
+        fields = {names.of(child.tag): (child.text or "").strip() for child in element}
         login = fields.get("wp:author_login", "")
         display = plain_text(fields.get("wp:author_display_name", "")) or login
         # The author's e-mail stays behind: WordPress never shows it, and feeds would
@@ -146,11 +151,11 @@ def _read_channel_field(channel: _Channel, name: str, element: Element) -> None:
             channel.authors[login] = AuthorInput(display)
 
 
-def _read_item(element: Element) -> _Item:
+def _read_item(element: Element, names: _Names) -> _Item:
     fields: dict[str, str] = {}
     terms = []
     for child in element:
-        name = _name(child.tag)
+        name = names.of(child.tag)
         if name == "category":
             terms.append((child.get("domain", ""), child.get("nicename", ""), child.text or ""))
         else:
@@ -158,13 +163,36 @@ def _read_item(element: Element) -> _Item:
     return _Item(fields, terms)
 
 
-def _record(number: int, item: _Item, channel: _Channel, settings: Settings) -> Record:
-    """The Record of one item: a post, or why it is not imported."""
+def _position(number: int, item: _Item) -> str:
     guid = item.text("guid") or item.text("link")
-    position = f"item {number} (guid {guid})" if guid else f"item {number}"
+    return f"item {number} (guid {guid})" if guid else f"item {number}"
+
+
+def _not_a_post(position: str, item: _Item) -> Record | None:
     post_type = item.text("wp:post_type") or "post"
     if post_type != "post":
         return Record(position, ignored=f"post type {post_type!r} (only posts are imported)")
+    return None
+
+
+def _oversize_record(number: int, item: _Item, limit: int) -> Record:
+    """The Record of an item too large to read: skipped, unless it is known not to be a post.
+
+    ``item`` holds only the fields that came before the limit was reached.
+    """
+    position = _position(number, item)
+    return _not_a_post(position, item) or Record(
+        position, invalid=f"larger than import_max_item_bytes ({size_text(limit)}): not read"
+    )
+
+
+def _record(number: int, item: _Item, channel: _Channel, settings: Settings) -> Record:
+    """The Record of one item: a post, or why it is not imported."""
+    guid = item.text("guid") or item.text("link")
+    position = _position(number, item)
+    not_a_post = _not_a_post(position, item)
+    if not_a_post is not None:
+        return not_a_post
     wp_status = item.text("wp:status")
     if wp_status in NOT_IMPORTED_STATUSES:
         return Record(position, ignored=NOT_IMPORTED_STATUSES[wp_status])
@@ -256,16 +284,35 @@ def _with_paragraphs(content: str) -> str:
     return "\n".join(f"<p>{p.strip().replace(chr(10), '<br>' + chr(10))}</p>" for p in paragraphs)
 
 
-def _name(tag: str) -> str:
-    """``{namespace}local`` as ``prefix:local`` (``wp:status``); the WXR version does not matter."""
-    if not tag.startswith("{"):
-        return tag
-    namespace, local = tag[1:].split("}", 1)
-    wordpress = WORDPRESS_NAMESPACE.fullmatch(namespace)
-    if wordpress:
-        return f"{'excerpt' if wordpress.group(1) else 'wp'}:{local}"
-    prefix = _NAMESPACES.get(namespace)
-    return f"{prefix}:{local}" if prefix else local
+class _Names:
+    """Element names as ``prefix:local`` (``wp:status``), whatever URIs the export binds.
+
+    Like WordPress's importer, the URIs the document binds to the ``wp`` and ``excerpt``
+    prefixes are WordPress's (WXR 1.0 to 1.2, http or https, or any other); WordPress's own
+    URIs are known under any prefix. ``bindings`` is the reader's list, which grows as the
+    document declares namespaces.
+    """
+
+    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+        self._bindings = bindings
+        self._read = 0
+        self._prefixes = dict(_NAMESPACES)
+
+    def of(self, tag: str) -> str:
+        if not tag.startswith("{"):
+            return tag
+        if self._read < len(self._bindings):
+            for prefix, uri in self._bindings[self._read :]:
+                if prefix in ("wp", "excerpt"):
+                    self._prefixes[uri] = prefix
+            self._read = len(self._bindings)
+        namespace, local = tag[1:].split("}", 1)
+        prefix = self._prefixes.get(namespace)
+        if prefix is None:
+            wordpress = WORDPRESS_NAMESPACE.fullmatch(namespace)
+            if wordpress:
+                prefix = "excerpt" if wordpress.group(1) else "wp"
+        return f"{prefix}:{local}" if prefix else local
 
 
 class _WithoutControlBytes:
