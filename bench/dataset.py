@@ -40,7 +40,8 @@ from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.bulk import bulk_create_posts
 from feeds.store.models import PostStatus
-from feeds.store.writes import AuthorInput, PostInput, TermInput, ensure_category
+from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.writes import ensure_category
 
 REPO = Path(__file__).resolve().parent.parent
 EXTRA_CATEGORIES = {

@@ -22,7 +22,8 @@ from sqlalchemy import Select, select
 from feeds.demo import demo_posts, load_demo
 from feeds.settings import Settings
 from feeds.store import Store
-from feeds.store.models import Post, post_categories, scope_key
+from feeds.store.index import scope_key
+from feeds.store.models import Post, post_categories
 from feeds.store.queries import category_by_slug, latest_posts_statement
 
 CATEGORIES = ("tech", "donjon")  # a large and a small category of the demo's skewed sizes

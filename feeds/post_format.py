@@ -26,7 +26,7 @@ from dateutil import parser as date_parser
 from feeds.links import SiteLinks
 from feeds.store.cleaning import printable
 from feeds.store.models import Post, PostStatus
-from feeds.store.writes import AuthorInput, InvalidInput, PostInput, TermInput
+from feeds.store.validation import AuthorInput, InvalidInput, PostInput, TermInput
 
 READ_ONLY_FIELDS = frozenset({"id", "url", "created"})
 TEXT_FIELDS = ("title", "slug", "language", "summary", "content_html", "entry_id", "external_id")

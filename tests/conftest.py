@@ -21,7 +21,8 @@ from feeds.demo import demo_posts, load_demo
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostStatus
-from feeds.store.writes import AuthorInput, PostInput, TermInput, create_post
+from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.writes import create_post
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_URL = "http://feeds.example"

@@ -17,7 +17,8 @@ from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.bulk import bulk_create_posts
 from feeds.store.models import Category, Post, PostStatus, ScopeEntry
-from feeds.store.writes import Conflict, InvalidInput, PostInput, TermInput, create_post
+from feeds.store.validation import Conflict, InvalidInput, PostInput, TermInput
+from feeds.store.writes import create_post
 from tests.conftest import database_url, make_settings, parse_feed
 
 FEED_PATHS = (

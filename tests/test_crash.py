@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from feeds.settings import Settings
 from feeds.store import Store
-from feeds.store.models import ScopeEntry, post_scopes
-from feeds.store.writes import post_query
+from feeds.store.index import post_scopes
+from feeds.store.models import ScopeEntry
+from feeds.store.queries import post_query
 from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, parse_feed
 from tests.live import api_call, request
 from tests.test_sqlite_writers import start_server, stop_server

@@ -19,7 +19,8 @@ from feeds.ingest.wxr import WXR_IMPORTER
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostStatus
-from feeds.store.writes import AuthorInput, PostInput, TermInput, create_post
+from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.writes import create_post
 from tests.fixtures import ATOM, WXR, exported, import_file, post_count, skips, stored_posts
 
 READ_ONLY = ("id", "created")

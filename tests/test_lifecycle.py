@@ -13,7 +13,8 @@ from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import Post, ScopeRevision
-from feeds.store.writes import delete_post, post_query
+from feeds.store.queries import post_query
+from feeds.store.writes import delete_post
 from tests.conftest import add_post, parse_feed
 
 NS = {"a": "http://www.w3.org/2005/Atom", "at": "http://purl.org/atompub/tombstones/1.0"}

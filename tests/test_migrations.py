@@ -19,16 +19,9 @@ from feeds.settings import Settings
 from feeds.store import Store, StoreUnavailable
 from feeds.store.db import head_revision
 from feeds.store.models import Author, Base, Category, Post, ScopeEntry, post_categories
-from feeds.store.writes import (
-    AuthorInput,
-    PostInput,
-    TermInput,
-    create_category,
-    create_post,
-    delete_category,
-    delete_post,
-    post_query,
-)
+from feeds.store.queries import post_query
+from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.writes import create_category, create_post, delete_category, delete_post
 from tests.conftest import ADMIN_TOKEN, REPO, make_settings, parse_feed
 
 

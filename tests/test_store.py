@@ -15,14 +15,9 @@ from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import Category, Post, ScopeEntry, post_categories
-from feeds.store.writes import (
-    AuthorInput,
-    InvalidInput,
-    PostInput,
-    TermInput,
-    post_query,
-    update_post,
-)
+from feeds.store.queries import post_query
+from feeds.store.validation import AuthorInput, InvalidInput, PostInput, TermInput
+from feeds.store.writes import update_post
 from tests.conftest import BASE_URL, POSTGRES_URL, add_post, parse_feed
 
 

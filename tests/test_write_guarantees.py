@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feeds.store import writes
+from feeds.store import validation
 from tests.conftest import parse_feed
 from tests.test_api import BEARER, assert_error, new_post
 
@@ -109,7 +109,7 @@ def test_text_that_would_not_render_after_cleaning_is_refused_naming_the_field(
 ) -> None:
     """The invariant check after cleaning: were the cleaner ever to let a character through
     that XML cannot hold, the write is refused, not stored to break every feed."""
-    monkeypatch.setattr(writes, "clean_html", lambda fragment, _base: fragment + "\x01")
+    monkeypatch.setattr(validation, "clean_html", lambda fragment, _base: fragment + "\x01")
     response = api.post("/api/posts", json={"title": "T", "language": "en", "content_html": "x"})
     assert_error(response, 422, "content_html")
     assert api.get("/feeds/all.atom").status_code == 200

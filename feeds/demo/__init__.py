@@ -21,14 +21,9 @@ from sqlalchemy.orm import Session
 from feeds.demo.texts import TEXTS, LanguageText
 from feeds.settings import Settings
 from feeds.store.models import PostStatus
-from feeds.store.writes import (
-    AuthorInput,
-    PostInput,
-    TermInput,
-    create_post,
-    ensure_category,
-    find_post,
-)
+from feeds.store.queries import find_post
+from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.writes import create_post, ensure_category
 
 SEED_LANGUAGE = "en"
 AUTHORS = (

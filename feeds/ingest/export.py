@@ -21,7 +21,7 @@ from feeds.post_format import post_to_json
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import Post
-from feeds.store.writes import post_query
+from feeds.store.queries import post_query
 
 YIELD_PER = 500
 STDOUT = "-"

@@ -22,7 +22,7 @@ from feeds.ingest.safe_xml import EmptyDocument, MalformedXML, UnitReader
 from feeds.ingest.source import InputTooLarge, Source, size_text
 from feeds.settings import Settings
 from feeds.store.cleaning import clean_html, plain_text, slugify
-from feeds.store.writes import AuthorInput, PostInput, TermInput
+from feeds.store.validation import AuthorInput, PostInput, TermInput
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # RSS items and Atom entries, as units of the document (feeds.ingest.safe_xml).

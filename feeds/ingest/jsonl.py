@@ -18,7 +18,7 @@ from feeds.ingest.runner import Importer, Record
 from feeds.ingest.source import Source, size_text
 from feeds.post_format import post_from_json
 from feeds.settings import Settings
-from feeds.store.writes import InvalidInput
+from feeds.store.validation import InvalidInput
 
 BOM = "\ufeff"
 # Python's own default bound on the digits of an int read from text.

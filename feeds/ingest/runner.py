@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from feeds.settings import Settings
 from feeds.store import Store
-from feeds.store.writes import InvalidInput, PostInput, WriteOutcome, upsert_post
+from feeds.store.validation import InvalidInput, PostInput
+from feeds.store.writes import WriteOutcome, upsert_post
 
 if TYPE_CHECKING:
     from feeds.ingest.source import Source

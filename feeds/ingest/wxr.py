@@ -25,7 +25,8 @@ from feeds.ingest.source import InputTooLarge, Source, size_text
 from feeds.settings import Settings
 from feeds.store.cleaning import clean_html, plain_text, slugify
 from feeds.store.models import WORDPRESS_IMPORTED, PostStatus
-from feeds.store.writes import AuthorInput, PostInput, TermInput, set_store_fact
+from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.writes import set_store_fact
 
 # What a WordPress status becomes. The content of private and password-protected posts
 # was never public, so they stay drafts; a future post keeps its date and appears in

@@ -1,7 +1,7 @@
 """Bulk loading: many new posts by the write path's rules, a batch at a time.
 
 For large imports and benchmarks. Each post is validated and cleaned exactly as
-create_post does it (writes._clean_post, the one place that does), and gets its entry id
+create_post does it (validation.clean_post, the one place that does), and gets its entry id
 once; but the rows of a batch go in with one executemany per table, categories, tags and
 authors are looked up once per call, and each scope's revision moves once per batch
 instead of once per post. Like every write, it flushes and never commits.
@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from feeds.settings import Settings
+from feeds.store.index import live_scopes, touch_scopes
 from feeds.store.models import (
     Category,
     DeletedEntry,
@@ -29,19 +30,15 @@ from feeds.store.models import (
     post_categories,
     post_tags,
 )
-from feeds.store.writes import (
+from feeds.store.validation import (
     AuthorInput,
+    CleanPost,
     Conflict,
     PostInput,
     TermInput,
-    _author,
-    _clean_post,
-    _live_scopes,
-    _scalar_fields,
-    _term,
-    new_entry_id,
-    touch_scopes,
+    clean_post,
 )
+from feeds.store.writes import new_entry_id, stored_author, stored_term
 
 Row = dict[str, Any]
 
@@ -84,7 +81,7 @@ class _BulkLoader:
 
     def load(self, inputs: Sequence[PostInput]) -> int:
         """Write one batch: check it all, then insert posts, links and scope rows."""
-        posts = [_clean_post(data, self.settings, self.now) for data in inputs]
+        posts = [clean_post(data, self.settings, self.now) for data in inputs]
         _check_free(self.session, posts)
         entry_ids = [post.entry_id or new_entry_id() for post in posts]
         post_ids = self._insert_posts(posts, entry_ids)
@@ -96,10 +93,10 @@ class _BulkLoader:
         touch_scopes(self.session, touched, self.now)
         return len(posts)
 
-    def _insert_posts(self, posts: Sequence[PostInput], entry_ids: Sequence[str]) -> list[int]:
+    def _insert_posts(self, posts: Sequence[CleanPost], entry_ids: Sequence[str]) -> list[int]:
         rows = [
             {
-                **_scalar_fields(post),
+                **post.columns(),
                 "entry_id": entry_id,
                 "created": self.now,
                 # As create_post: a backdated post was last changed when it was published.
@@ -112,7 +109,7 @@ class _BulkLoader:
         )
         return list(self.session.execute(statement, rows).scalars())
 
-    def _insert_relations(self, posts: Sequence[PostInput], post_ids: Sequence[int]) -> set[str]:
+    def _insert_relations(self, posts: Sequence[CleanPost], post_ids: Sequence[int]) -> set[str]:
         """Insert the link and scope rows of the batch; returns the scopes it touched."""
         rows: dict[Any, list[Row]] = defaultdict(list)
         for post, post_id in zip(posts, post_ids, strict=True):
@@ -133,21 +130,21 @@ class _BulkLoader:
 
     def _category(self, term: TermInput) -> Category:
         if term.slug not in self.categories:
-            self.categories[term.slug] = _term(self.session, Category, term)
+            self.categories[term.slug] = stored_term(self.session, Category, term)
         return self.categories[term.slug]
 
     def _tag(self, term: TermInput) -> int:
         if term.slug not in self.tags:
-            self.tags[term.slug] = _term(self.session, Tag, term).id
+            self.tags[term.slug] = stored_term(self.session, Tag, term).id
         return self.tags[term.slug]
 
     def _author(self, author: AuthorInput) -> int:
         # Keyed by the whole input, so that an e-mail or URI given later is recorded too.
         if author not in self.authors:
-            self.authors[author] = _author(self.session, author).id
+            self.authors[author] = stored_author(self.session, author).id
         return self.authors[author]
 
-    def _live_scopes(self, post: PostInput, categories: Sequence[Category]) -> list[str]:
+    def _live_scopes(self, post: CleanPost, categories: Sequence[Category]) -> list[str]:
         """The post's scopes by the write path's own rule, worked out once per shape."""
         key = (post.status, post.published is None, post.language, *(c.id for c in categories))
         if key not in self.scopes:
@@ -157,11 +154,11 @@ class _BulkLoader:
                 language=post.language,
                 categories=list(categories),
             )
-            self.scopes[key] = _live_scopes(shape)
+            self.scopes[key] = live_scopes(shape)
         return self.scopes[key]
 
 
-def _check_free(session: Session, posts: Sequence[PostInput]) -> None:
+def _check_free(session: Session, posts: Sequence[CleanPost]) -> None:
     """Conflict, as create_post raises it, for a slug (per language), entry id or external
     id that the store or another post of the batch already holds."""
     _refuse_taken(session, "entry_id", Post.entry_id, [p.entry_id for p in posts if p.entry_id])

@@ -196,22 +196,3 @@ class StoreMeta(Base):
 STORE_SCOPE = "store"
 # StoreMeta key, set to "yes" once a WordPress export has been imported.
 WORDPRESS_IMPORTED = "wordpress_imported"
-
-
-def scope_key(category_id: int | None = None, language: str | None = None) -> str:
-    """The ScopeEntry key of a feed scope: ``site``, ``lang:fr``, ``cat:3``, ``cat:3/lang:fr``."""
-    parts = []
-    if category_id is not None:
-        parts.append(f"cat:{category_id}")
-    if language is not None:
-        parts.append(f"lang:{language}")
-    return "/".join(parts) or "site"
-
-
-def post_scopes(post: Post) -> list[str]:
-    """Every feed scope a published post shows in: site, its language, each category alone
-    and with its language. ``post.categories`` must be loaded."""
-    scopes = [scope_key(), scope_key(language=post.language)]
-    for category in post.categories:
-        scopes += [scope_key(category.id), scope_key(category.id, post.language)]
-    return scopes

@@ -10,8 +10,21 @@ from sqlalchemy.orm import Session, selectinload
 
 from feeds.content import Deletion, FeedContent, Person, PostRecord, Term
 from feeds.spec import FeedSpec, PageCursor, UnknownCategory
-from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry, scope_key
+from feeds.store.index import scope_key
+from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry
 from feeds.store.types import UTCDateTime
+
+
+def post_query() -> Select[tuple[Post]]:
+    """SELECT of posts with their categories, tags and authors loaded."""
+    return select(Post).options(
+        selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
+    )
+
+
+def find_post(session: Session, language: str, slug: str) -> Post | None:
+    """The post with this slug in this language, if there is one."""
+    return session.scalar(post_query().where(Post.language == language, Post.slug == slug))
 
 
 def category_by_slug(session: Session, slug: str) -> Category:

@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from feeds.spec import FeedSpec, UnknownCategory
 from feeds.store.db import Store, StoreUnavailable
-from feeds.store.models import STORE_SCOPE, Category, ScopeRevision, scope_key
+from feeds.store.index import scope_key
+from feeds.store.models import STORE_SCOPE, Category, ScopeRevision
 
 # How long a failed read is taken as the answer before the database is tried again: at most
 # ten connection attempts a second per process during an outage, and recovery seen within

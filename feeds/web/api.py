@@ -28,15 +28,15 @@ from feeds.post_format import merged_with, post_from_json, post_to_json
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import Author, Category, Post, PostStatus, Tag, post_categories
+from feeds.store.queries import post_query
+from feeds.store.validation import InvalidInput
 from feeds.store.writes import (
-    InvalidInput,
     WriteOutcome,
     create_author,
     create_category,
     create_post,
     delete_category,
     delete_post,
-    post_query,
     rename_category,
     update_author,
     update_post,

@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from feeds.spec import BadPageCursor, FeedNotFound
 from feeds.store import StoreUnavailable
-from feeds.store.writes import Conflict, InvalidInput
+from feeds.store.validation import Conflict, InvalidInput
 from feeds.web.http import NOSNIFF, Answer
 
 log = logging.getLogger(__name__)

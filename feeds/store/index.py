@@ -1,0 +1,84 @@
+"""The scope index: which feed scopes a post shows in, its ScopeEntry rows, and the
+revisions that tell every process a scope changed.
+
+A published post has a row in the site scope, its language's, and each of its categories'
+alone and with its language. Every feed reads its scope's rows with one range scan, and
+every write moves the revision of each scope it touched (and the store's), in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from feeds.store.models import STORE_SCOPE, Post, PostStatus, ScopeEntry, ScopeRevision
+
+
+def scope_key(category_id: int | None = None, language: str | None = None) -> str:
+    """The ScopeEntry key of a feed scope: ``site``, ``lang:fr``, ``cat:3``, ``cat:3/lang:fr``."""
+    parts = []
+    if category_id is not None:
+        parts.append(f"cat:{category_id}")
+    if language is not None:
+        parts.append(f"lang:{language}")
+    return "/".join(parts) or "site"
+
+
+def post_scopes(post: Post) -> list[str]:
+    """Every feed scope a published post shows in: site, its language, each category alone
+    and with its language. ``post.categories`` must be loaded."""
+    scopes = [scope_key(), scope_key(language=post.language)]
+    for category in post.categories:
+        scopes += [scope_key(category.id), scope_key(category.id, post.language)]
+    return scopes
+
+
+def live_scopes(post: Post) -> list[str]:
+    """The scopes a post shows in now (none for a draft)."""
+    if post.status is not PostStatus.PUBLISHED or post.published is None:
+        return []
+    return post_scopes(post)
+
+
+def reindex(session: Session, post: Post, old_scopes: list[str], now: datetime) -> None:
+    """Make the post's ScopeEntry rows match it, and move the revisions of old and new scopes."""
+    session.execute(delete(ScopeEntry).where(ScopeEntry.post_id == post.id))
+    new_scopes = live_scopes(post)
+    session.add_all(
+        ScopeEntry(scope=scope, published=post.published, post_id=post.id) for scope in new_scopes
+    )
+    session.flush()
+    touch_scopes(session, [*old_scopes, *new_scopes], now)
+
+
+def touch_scopes(session: Session, scopes: Iterable[str], now: datetime) -> None:
+    """Move on the revision of each scope, and of the whole store, in one statement."""
+    rows = [
+        {"scope": scope, "revision": 1, "changed": now} for scope in sorted({*scopes, STORE_SCOPE})
+    ]
+    statement = dialect_insert(session)(ScopeRevision).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ScopeRevision.scope],
+            set_={"revision": ScopeRevision.revision + 1, "changed": statement.excluded.changed},
+        )
+    )
+
+
+def touch_every_scope(session: Session, now: datetime) -> None:
+    """Move on every scope's revision: for changes any entry may show (a category's name)."""
+    session.execute(update(ScopeRevision).values(revision=ScopeRevision.revision + 1, changed=now))
+    touch_scopes(session, [], now)
+
+
+def dialect_insert(session: Session) -> Callable[[Any], Any]:
+    """The database's own insert(), which knows ON CONFLICT."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[
+        session.get_bind().dialect.name
+    ]

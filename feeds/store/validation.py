@@ -1,0 +1,279 @@
+"""Validation: what a writer hands in (PostInput), checked and cleaned into what the
+store keeps (CleanPost), or refused with InvalidInput naming the field.
+
+Cleaning removes what XML 1.0 cannot hold from every text, reduces HTML to an allow-list
+with absolute links, and then checks once more that every text can be written in a feed:
+whatever is stored renders.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from feeds.links import SiteLinks
+from feeds.settings import Settings
+from feeds.store.cleaning import (
+    clean_html,
+    excerpt,
+    plain_text,
+    printable,
+    renders_in_xml,
+    slugify,
+    xml_safe,
+)
+from feeds.store.models import PostStatus
+
+_SLUG = re.compile(r"^[^\s/?#%\\]{1,200}$")
+_URI_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
+
+# Limits on what a post may hold, checked after cleaning.
+MAX_LENGTHS = {
+    "title": 1000,
+    "summary": 10_000,
+    "content_html": 1_000_000,
+    "entry_id": 2000,
+    "external_id": 200,
+    "name": 200,
+    "email": 320,
+    "uri": 2000,
+}
+
+
+class InvalidInput(ValueError):
+    """Input cannot be stored as given; ``field`` names the culprit, ``problem`` says why."""
+
+    def __init__(self, field_name: str, problem: str) -> None:
+        # Both may echo what was sent (an unknown field's name): keep them printable.
+        field_name, problem = printable(field_name), printable(problem, limit=500)
+        super().__init__(f"{field_name}: {problem}")
+        self.field = field_name
+        self.problem = problem
+
+
+class Conflict(InvalidInput):
+    """Input clashes with what the store holds (a slug or id in use, a category in use)."""
+
+
+@dataclass(frozen=True)
+class AuthorInput:
+    name: str
+    email: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class TermInput:
+    """A category or tag: its slug, and its display name (the slug if None)."""
+
+    slug: str
+    name: str | None = None
+
+
+@dataclass
+class PostInput:
+    """A post as a writer hands it in. Datetimes must carry a time zone."""
+
+    title: str
+    slug: str
+    language: str
+    summary: str = ""
+    content_html: str = ""
+    status: PostStatus = PostStatus.PUBLISHED
+    published: datetime | None = None
+    updated: datetime | None = None
+    categories: Sequence[TermInput] = field(default_factory=tuple)
+    tags: Sequence[TermInput] = field(default_factory=tuple)
+    authors: Sequence[AuthorInput] = field(default_factory=tuple)
+    entry_id: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CleanPost:
+    """A post as the store keeps it: every text cleaned, dates in UTC, terms and authors
+    deduplicated and sorted; ``published`` set for a published post."""
+
+    title: str
+    slug: str
+    language: str
+    summary: str
+    content_html: str
+    status: PostStatus
+    published: datetime | None
+    updated: datetime | None
+    categories: tuple[TermInput, ...]
+    tags: tuple[TermInput, ...]
+    authors: tuple[AuthorInput, ...]
+    entry_id: str | None
+    external_id: str | None
+
+    def columns(self) -> dict[str, object]:
+        """The values of the post's own columns (not its relations, entry id or updated)."""
+        return {
+            "title": self.title,
+            "slug": self.slug,
+            "language": self.language,
+            "summary": self.summary,
+            "content_html": self.content_html,
+            "status": self.status,
+            "published": self.published,
+            "external_id": self.external_id,
+        }
+
+
+def clean_post(data: PostInput, settings: Settings, default_published: datetime) -> CleanPost:
+    """``data`` validated and cleaned, as it will be stored; a published post without a
+    date takes ``default_published``. InvalidInput names the first field at fault."""
+    if data.language not in settings.languages:
+        raise InvalidInput(
+            "language", f"{data.language!r} is not one of {', '.join(settings.languages)}"
+        )
+    title = clean_text("title", data.title, required=True)
+    slug = clean_slug("slug", data.slug if data.slug else slugify(title))
+    try:
+        status = PostStatus(data.status)
+    except ValueError:
+        raise InvalidInput("status", "must be 'draft' or 'published'") from None
+    published = _aware("published", data.published)
+    updated = _aware("updated", data.updated)
+    if status is PostStatus.PUBLISHED and published is None:
+        published = default_published
+    entry_id = identifier("entry_id", data.entry_id)
+    if entry_id is not None and not _URI_SCHEME.match(entry_id):
+        raise InvalidInput("entry_id", "must be an absolute URI (tag:, urn:, http:…)")
+    external_id = identifier("external_id", data.external_id)
+    post_url = SiteLinks(settings).post(slug, data.language)
+    content = clean_html(data.content_html or "", post_url)
+    _check_length("content_html", content)
+    summary = clean_text("summary", data.summary or "") or excerpt(plain_text(content))
+    cleaned = CleanPost(
+        title=title,
+        slug=slug,
+        language=data.language,
+        summary=summary,
+        content_html=content,
+        status=status,
+        published=published,
+        updated=updated,
+        categories=_terms("categories", data.categories, settings.max_terms_per_post),
+        tags=_terms("tags", data.tags, settings.max_terms_per_post),
+        authors=_authors(data.authors, settings.max_terms_per_post),
+        entry_id=entry_id,
+        external_id=external_id,
+    )
+    _check_renders(cleaned)
+    return cleaned
+
+
+def _check_renders(post: CleanPost) -> None:
+    """InvalidInput naming the field if any text of the cleaned post could not be written in
+    a feed: the invariant that whatever is stored renders, checked once more after cleaning."""
+    texts: list[tuple[str, str | None]] = [
+        ("title", post.title),
+        ("slug", post.slug),
+        ("summary", post.summary),
+        ("content_html", post.content_html),
+        ("entry_id", post.entry_id),
+        ("external_id", post.external_id),
+    ]
+    texts += [("categories", term.slug) for term in post.categories]
+    texts += [("categories", term.name) for term in post.categories]
+    texts += [("tags", term.slug) for term in post.tags]
+    texts += [("tags", term.name) for term in post.tags]
+    for author in post.authors:
+        texts += [("authors", author.name), ("authors", author.email), ("authors", author.uri)]
+    for name, text in texts:
+        if text is not None and not renders_in_xml(text):
+            raise InvalidInput(name, "holds characters a feed cannot carry")
+
+
+def identifier(name: str, value: str | None) -> str | None:
+    """An external or entry id as stored: stripped; refused (not silently changed) when it
+    holds characters XML cannot carry, since a changed id would not be found again."""
+    if not value or not value.strip():
+        return None
+    identifier = value.strip()
+    if xml_safe(identifier) != identifier:
+        raise InvalidInput(name, "must not contain control characters or non-characters")
+    _check_length(name, identifier)
+    return identifier
+
+
+def clean_text(name: str, value: str, required: bool = False) -> str:
+    text = xml_safe(value or "").strip()
+    if required and not text:
+        raise InvalidInput(name, "must not be empty")
+    _check_length(name, text)
+    return text
+
+
+def _check_length(name: str, value: str) -> None:
+    limit = MAX_LENGTHS.get(name, MAX_LENGTHS["name"])
+    if len(value) > limit:
+        raise InvalidInput(name, f"longer than {limit} characters")
+
+
+def clean_slug(name: str, slug: str) -> str:
+    """``slug`` stripped; InvalidInput unless it is a valid slug. A slug is an identifier:
+    one with characters XML cannot hold is refused, not changed."""
+    slug = slug.strip()
+    if xml_safe(slug) != slug:
+        raise InvalidInput(name, "must not contain control characters or non-characters")
+    if not _SLUG.match(slug):
+        raise InvalidInput(name, f"{slug!r} must be 1-200 characters without spaces or /?#%\\")
+    return slug
+
+
+def _aware(name: str, value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(name, "needs a time zone (for example 2024-05-01T09:00:00+02:00)")
+    return value.astimezone(UTC)
+
+
+def _terms(name: str, terms: Sequence[TermInput], limit: int) -> tuple[TermInput, ...]:
+    if len(terms) > limit:
+        raise InvalidInput(name, f"more than {limit} on one post (max_terms_per_post)")
+    by_slug: dict[str, TermInput] = {}
+    for term in terms:
+        slug = clean_slug(name, term.slug)
+        label = clean_text(name, term.name) if term.name else None
+        by_slug.setdefault(slug, TermInput(slug, label))
+    return tuple(sorted(by_slug.values(), key=lambda term: term.slug))
+
+
+def _authors(authors: Sequence[AuthorInput], limit: int) -> tuple[AuthorInput, ...]:
+    if len(authors) > limit:
+        raise InvalidInput("authors", f"more than {limit} on one post (max_terms_per_post)")
+    by_name: dict[str, AuthorInput] = {}
+    for author in authors:
+        name = clean_text("authors", author.name, required=True)
+        by_name.setdefault(
+            name,
+            AuthorInput(name, optional_email(author.email), optional_uri("authors", author.uri)),
+        )
+    return tuple(sorted(by_name.values(), key=lambda author: author.name))
+
+
+def optional_email(email: str | None) -> str | None:
+    if not email:
+        return None
+    email = xml_safe(email).strip()
+    if "@" not in email or len(email) > MAX_LENGTHS["email"] or any(c.isspace() for c in email):
+        raise InvalidInput("email", f"{email!r} is not an e-mail address")
+    return email
+
+
+def optional_uri(name: str, uri: str | None) -> str | None:
+    if not uri:
+        return None
+    uri = xml_safe(uri).strip()
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(name, f"{uri!r} is not an absolute http(s) URL")
+    return uri
