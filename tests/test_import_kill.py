@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from feeds.store import Store
 from feeds.store.models import Category, Post, ScopeEntry
-from feeds.store.writes import post_query
+from feeds.store.queries import post_query
 from tests.conftest import REPO, database_url
 
 POSTS = 2000
