@@ -344,7 +344,7 @@ class _Fetch:
                 )
                 self._watch(sock)  # before the handshake, which a server may drag out too
                 sock.do_handshake()
-                connection = http.client.HTTPSConnection(target.host, target.port)
+                connection = http.client.HTTPSConnection(target.host, target.port, context=context)
             else:
                 connection = http.client.HTTPConnection(target.host, target.port)
         except OSError as failed:
