@@ -129,12 +129,27 @@ class Entry:
     html: tuple[tuple[str, str], ...]  # (element, HTML source)
 
 
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+_XML_CHARACTER = re.compile("[\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _reference_as_browsers_read_it(found: re.Match[str]) -> str:
+    """A numeric character reference, or U+FFFD where a browser's HTML parser puts one (a
+    control, a surrogate, out of range): lxml refuses such characters, browsers do not."""
+    hexadecimal, decimal = found.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    if code > 0x10FFFF or not _XML_CHARACTER.fullmatch(chr(code)):
+        return "\ufffd"
+    return found.group(0)
+
+
 def script_problems(html: str) -> list[str]:
     """What in an HTML fragment can run script in a reader that renders it."""
     if not html.strip():
         return []
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        readable = _CHARACTER_REFERENCE.sub(_reference_as_browsers_read_it, html)
+        root = lxml.html.fragment_fromstring(readable, create_parent="div")
     except (etree.ParserError, ValueError) as error:
         return [f"unparsable HTML ({error})"]
     problems = []

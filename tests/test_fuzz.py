@@ -257,7 +257,7 @@ def assert_repeat_is_unchanged(site: Site, path: str, body: Body, request: str) 
 # --- admin API: posts --------------------------------------------------------------------
 
 
-@budget(120)
+@budget(200)
 @given(body=json_bodies(post_documents()))
 def test_api_create_post_renders_in_every_feed_or_is_refused_whole(site: Site, body: Body) -> None:
     response = write(site, "POST", "/api/posts", body)
@@ -268,7 +268,7 @@ def test_api_create_post_renders_in_every_feed_or_is_refused_whole(site: Site, b
         check_accepted_post(site, response)
 
 
-@budget(100)
+@budget(150)
 @given(
     method=st.sampled_from(["PUT", "PATCH"]),
     body=st.one_of(json_bodies(post_documents()), json_bodies(partial_documents())),
@@ -293,7 +293,7 @@ def test_api_change_post_renders_or_is_refused_whole(
 EXTERNAL_IDS = ["cms-42", "a%00b", "a/b", "a b", " a ", "a%2Fb", "%", "é", "a\u202eb", "a\x00b"]
 
 
-@budget(60)
+@budget(100)
 @given(
     external_id=st.one_of(st.sampled_from(EXTERNAL_IDS), hostile_text(3)),
     raw_path=st.booleans(),
@@ -327,7 +327,7 @@ query_values = st.one_of(
 )
 
 
-@budget(80)
+@budget(100)
 @given(
     action=st.sampled_from(["list", "get", "delete", "delete"]),
     target=st.sampled_from(["own", "own", "0", "99999999", "9" * 30, "-1", "x", "1.0"]),
@@ -390,7 +390,7 @@ def test_api_megabyte_fields_are_stored_and_render_or_are_refused(
 # --- admin API: categories and authors ---------------------------------------------------
 
 
-@budget(100)
+@budget(150)
 @given(
     action=st.sampled_from(["create", "create", "rename", "rename", "delete", "get", "list"]),
     slug=slug_text,
@@ -420,7 +420,7 @@ def test_api_categories_answer_json_and_their_feeds_render(
     assert_index_pages_render(site.client)
 
 
-@budget(80)
+@budget(100)
 @given(
     action=st.sampled_from(["create", "change", "change", "get", "list"]),
     target=st.sampled_from(["ada", "ada", "0", "9" * 30, "x"]),
@@ -478,7 +478,7 @@ AUTHORIZATIONS = [
 ]
 
 
-@budget(150)
+@budget(300)
 @given(
     method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]),
     path=st.one_of(st.sampled_from(API_PATHS), hostile_text(3).map(lambda t: "/api/" + t)),
@@ -544,11 +544,12 @@ def run_import(site: Site, kind: str, data: bytes, options: list[str]) -> Result
             assert_index_pages_render(site.client)
     finally:
         for post in written:
-            site.client.delete(f"/api/posts/{post['id']}")
+            deleted, request = send(site, "DELETE", f"/api/posts/{post['id']}")
+            assert deleted.status_code == 204, f"{request}: {deleted.status_code}"
     return result
 
 
-@budget(60)
+@budget(100)
 @given(data=jsonl_files(), options=IMPORT_OPTIONS)
 def test_import_jsonl_never_crashes_and_what_it_imports_renders(
     site: Site, data: bytes, options: list[str]
@@ -556,7 +557,7 @@ def test_import_jsonl_never_crashes_and_what_it_imports_renders(
     run_import(site, "jsonl", data, options)
 
 
-@budget(50)
+@budget(80)
 @given(data=wxr_files(), options=LANGUAGE_OPTIONS)
 def test_import_wxr_never_crashes_and_what_it_imports_renders(
     site: Site, data: bytes, options: list[str]
@@ -564,7 +565,7 @@ def test_import_wxr_never_crashes_and_what_it_imports_renders(
     run_import(site, "wxr", data, options)
 
 
-@budget(50)
+@budget(80)
 @given(data=feed_files(), options=LANGUAGE_OPTIONS)
 def test_import_feed_never_crashes_and_what_it_imports_renders(
     site: Site, data: bytes, options: list[str]
@@ -572,7 +573,7 @@ def test_import_feed_never_crashes_and_what_it_imports_renders(
     run_import(site, "feed", data, options)
 
 
-@budget(30)
+@budget(40)
 @given(
     kind_and_data=st.one_of(
         st.tuples(st.just("wxr"), cut_short(wxr_files())),
@@ -603,7 +604,7 @@ feed_path = st.one_of(
 )
 
 
-@budget(200)
+@budget(400)
 @given(
     method=methods,
     path=feed_path,
@@ -659,7 +660,7 @@ def test_public_routes_answer_without_5xx_and_feeds_parse(
                 assert not script_problems(html), f"{request}: {entry.id} {element}: {html!r}"
 
 
-@budget(30)
+@budget(60)
 @given(cursor=st.sampled_from(CURSORS), language=st.sampled_from(["", *LANGUAGES[:3]]))
 def test_every_cursor_is_a_page_or_a_400(site: Site, cursor: str, language: str) -> None:
     prefix = f"/{language}" if language else ""
