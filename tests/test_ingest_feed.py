@@ -291,3 +291,24 @@ def test_an_id_that_is_not_a_uri_is_skipped_with_the_reason(
     assert skips(report) == {
         "item 1 (guid 12345)": "entry_id: must be an absolute URI (tag:, urn:, http:…)"
     }
+
+
+def test_an_entry_with_a_relative_link_imports_and_its_content_is_cleaned(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    """A relative link cannot be the base of the content's links: the post's new page is."""
+    feed = tmp_path / "relative.rss"
+    feed.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Old</title>'
+        "<link>https://old.example/</link><description>d</description><language>en</language>"
+        "<item><title>Hello</title><link>/relative/</link><guid>tag:old.example,2024:1</guid>"
+        "<pubDate>Tue, 05 Mar 2024 10:00:00 +0000</pubDate>"
+        '<description>&lt;p&gt;&lt;a href="/x"&gt;x&lt;/a&gt;&lt;script&gt;1&lt;/script&gt;'
+        "&lt;/p&gt;</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    report = import_file(FEED_IMPORTER, store, settings, feed)
+    assert report.counts() == "created 1, updated 0, unchanged 0, skipped 0"
+    post = stored_posts(store)["tag:old.example,2024:1"]
+    assert "script" not in post.content_html
+    assert 'href="https://' in post.content_html

@@ -21,7 +21,7 @@ from feeds.ingest.runner import Importer, ImportFailed, Record
 from feeds.ingest.safe_xml import EmptyDocument, MalformedXML, UnitReader
 from feeds.ingest.source import InputTooLarge, Source, size_text
 from feeds.settings import Settings
-from feeds.store.cleaning import clean_html, plain_text, slugify
+from feeds.store.cleaning import clean_foreign_html, plain_text, slugify
 from feeds.store.validation import AuthorInput, PostInput, TermInput
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -136,7 +136,7 @@ def _record(position: str, entry: Any, entry_id: str | None, language: str) -> R
             slug=_last_segment(link) or slugify(title),
             language=language,
             summary=_text(entry, "summary") if has_summary else "",
-            content_html=clean_html(content, link) if link else content,
+            content_html=clean_foreign_html(content, link),
             published=published,
             updated=_utc(dict.get(entry, "updated_parsed")),
             categories=[

@@ -23,7 +23,7 @@ from feeds.ingest.runner import Importer, ImportFailed, Record
 from feeds.ingest.safe_xml import UnitReader
 from feeds.ingest.source import InputTooLarge, Source, size_text
 from feeds.settings import Settings
-from feeds.store.cleaning import clean_html, plain_text, slugify
+from feeds.store.cleaning import clean_foreign_html, plain_text, slugify
 from feeds.store.models import WORDPRESS_IMPORTED, PostStatus
 from feeds.store.validation import AuthorInput, PostInput, TermInput
 from feeds.store.writes import set_store_fact
@@ -225,7 +225,7 @@ def _record(number: int, item: _Item, channel: _Channel, settings: Settings) -> 
             slug=unquote(item.text("wp:post_name")) or slugify(title),
             language=language,
             summary=plain_text(item.fields.get("excerpt:encoded", "")),
-            content_html=clean_html(content, link) if link else content,
+            content_html=clean_foreign_html(content, link),
             status=status,
             published=published,
             updated=_gmt(item.text("wp:post_modified_gmt")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import nh3
 from lxml import etree
@@ -46,6 +47,16 @@ def clean_html(fragment: str, base_url: str) -> str:
             url_relative=("rewrite_with_base", base_url),
         )
     )
+
+
+def clean_foreign_html(fragment: str, page_url: str) -> str:
+    """Imported HTML cleaned with its relative links made absolute against its original page,
+    when that page's address is absolute; else as it is (the write path cleans it then,
+    against the post's new page)."""
+    parts = urlsplit(page_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return fragment
+    return clean_html(fragment, page_url)
 
 
 def plain_text(fragment: str) -> str:
