@@ -322,6 +322,7 @@ def test_api_upsert_by_external_id_renders_and_is_idempotent(
 LIST_PARAMETERS = ["status", "language", "category", "tag", "author", "external_id", "limit"]
 query_values = st.one_of(
     st.sampled_from(["published", "draft", "en", "tech", "Ada", "1", "200", "201", "0", "-1"]),
+    st.sampled_from(["a\x00b", "\x00", "\ud800", "%", "tech\n"]),
     st.sampled_from(["²", "１", "9" * 30, "MTA", "LTE", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5"]),
     hostile_text(2),
 )
