@@ -855,3 +855,14 @@ def test_invalid_category_or_author_is_422(
 def test_category_delete_moving_to_itself_is_422(api: FlaskClient) -> None:
     new_post(api, categories=["tech"])
     assert_error(api.delete("/api/categories/tech?move_to=tech"), 422, "move_to")
+
+
+@pytest.mark.parametrize("name", ["category", "tag", "author", "external_id", "status"])
+def test_a_list_filter_holding_nul_is_a_400_on_every_database(api: FlaskClient, name: str) -> None:
+    """PostgreSQL refuses NUL in a query parameter: it must never get one (it answered 500)."""
+    assert_error(api.get(f"/api/posts?{name}=a%00b"), 400, name)
+
+
+def test_a_category_slug_holding_nul_is_not_found(api: FlaskClient) -> None:
+    assert_error(api.get("/api/categories/a%00b"), 404)
+    assert_error(api.delete("/api/categories/tech?move_to=a%00b"), 400, "move_to")

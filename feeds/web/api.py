@@ -27,6 +27,7 @@ from feeds.links import SiteLinks
 from feeds.post_format import merged_with, post_from_json, post_to_json
 from feeds.settings import Settings
 from feeds.store import Store
+from feeds.store.cleaning import xml_safe
 from feeds.store.models import Author, Category, Post, PostStatus, Tag, post_categories
 from feeds.store.queries import post_query
 from feeds.store.validation import InvalidInput
@@ -337,7 +338,9 @@ def _category_json(category: Category, post_count: int) -> dict[str, Any]:
 
 def _category_or_404(session: Session, slug: str, field: str | None = None) -> Category:
     """The category with this slug, or 404 (naming ``field`` if the slug came from it)."""
-    category = session.scalar(select(Category).where(Category.slug == slug))
+    category = None
+    if xml_safe(slug) == slug:  # no stored slug holds what XML cannot (NUL, to PostgreSQL)
+        category = session.scalar(select(Category).where(Category.slug == slug))
     if category is None:
         raise ApiError(404, f"unknown category {slug!r}", field)
     return category
@@ -445,6 +448,9 @@ def _query_params(allowed: Collection[str]) -> dict[str, str]:
             raise ApiError(400, f"unknown query parameter {name!r}", name)
         if len(request.args.getlist(name)) > 1:
             raise ApiError(400, f"{name} is given more than once", name)
+        if xml_safe(request.args[name]) != request.args[name]:
+            # No stored value holds one, and PostgreSQL refuses NUL in a parameter.
+            raise ApiError(400, f"{name} must not contain control characters", name)
     return request.args.to_dict()
 
 
