@@ -23,10 +23,10 @@ from datetime import UTC, datetime
 import brotli
 from harness import REPO, database_url, human_count
 
-from feeds.cache import GZIP_LEVEL
-from feeds.service import FeedService
+from feeds.serving.cache import GZIP_LEVEL
+from feeds.serving.service import FeedService
+from feeds.serving.spec import every_feed
 from feeds.settings import Settings
-from feeds.spec import every_feed
 from feeds.store import Store, queries
 
 Compressor = Callable[[bytes], bytes]

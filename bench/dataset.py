@@ -8,7 +8,7 @@
 empty (bench/postgres.sh starts a PostgreSQL cluster and creates databases for it).
 
 Post *i* depends only on the seed and *i* (a smaller dataset is the start of a larger
-one): about 4 KB of HTML in one of the config's eleven languages (texts of feeds/demo),
+one): about 4 KB of HTML in one of the config's eleven languages (texts of feeds/tools/demo),
 one to three of twelve categories with Zipf-like sizes, 0-3 of 300 tags, one or two
 authors, a publication date spread over 2014-2025, and about 2% drafts. The store also
 gets the index the usual (naive) query wants, on posts.published, and ANALYZE (on
@@ -33,15 +33,15 @@ from typing import Any
 from harness import database_url
 from sqlalchemy import Engine, event
 
-from feeds.demo import AUTHORS, LANGUAGE_WEIGHTS, seed_data
-from feeds.demo.texts import TEXTS, LanguageText
-from feeds.links import SiteLinks
+from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.bulk import bulk_create_posts
 from feeds.store.models import PostStatus
 from feeds.store.validation import AuthorInput, PostInput, TermInput
 from feeds.store.writes import ensure_category
+from feeds.tools.demo import AUTHORS, LANGUAGE_WEIGHTS, seed_data
+from feeds.tools.demo.texts import TEXTS, LanguageText
 
 REPO = Path(__file__).resolve().parent.parent
 EXTRA_CATEGORIES = {

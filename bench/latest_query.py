@@ -19,12 +19,12 @@ from pathlib import Path
 
 from sqlalchemy import Select, select
 
-from feeds.demo import demo_posts, load_demo
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.index import scope_key
 from feeds.store.models import Post, post_categories
 from feeds.store.queries import category_by_slug, latest_posts_statement
+from feeds.tools.demo import demo_posts, load_demo
 
 CATEGORIES = ("tech", "donjon")  # a large and a small category of the demo's skewed sizes
 REPEATS = 300

@@ -30,9 +30,9 @@ from pathlib import Path
 
 from harness import REPO, count_posts, database_url, human_count, largest_category
 
-from feeds.service import FeedService
+from feeds.serving.service import FeedService
+from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedFormat, FeedSpec
 from feeds.store import Store
 
 WARMUP = 5

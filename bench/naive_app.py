@@ -19,10 +19,10 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from feeds.content import FeedContent, Term
 from feeds.render import render_feed
+from feeds.serving.content import FeedContent, Term
+from feeds.serving.spec import FeedNotFound, FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedNotFound, FeedSpec
 from feeds.store import Store
 from feeds.store.models import Post, PostStatus, post_categories
 from feeds.store.queries import category_by_slug, post_record

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from feeds.allocator import tune_allocator
-from feeds.service import FeedService
+from feeds.serving.service import FeedService
 from feeds.settings import Settings
 from feeds.store import Store
 
@@ -16,9 +15,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
     from feeds.web import api, errors, ops, pages, routes, wordpress
+    from feeds.web.app_state import AppState, attach
+    from feeds.web.auth import FailedAuthentications
     from feeds.web.feed_endpoint import FeedEndpoint
 
-    tune_allocator()
     settings = settings or Settings.load()
     store = Store(settings.database_url)
     store.check_schema()
@@ -28,10 +28,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.cache_max_age  # feeds/static/
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["feeds.settings"] = settings
-    app.extensions["feeds.store"] = store
     service = FeedService(settings, store)
-    app.extensions["feeds.service"] = service
+    failures = FailedAuthentications(settings.auth_failures_per_minute)
+    attach(app, AppState(settings, store, service, failures))
     app.wsgi_app = FeedEndpoint(service, app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(pages.blueprint)

@@ -116,7 +116,7 @@ def demo(context: _Context, count: int) -> None:
 
     Running it again adds only the posts that are missing.
     """
-    from feeds.demo import demo_posts, load_demo, seed_data
+    from feeds.tools.demo import demo_posts, load_demo, seed_data
 
     settings = context.settings()
     store = context.store(settings)
@@ -157,15 +157,16 @@ def serve(
     import logging.config
 
     from feeds import create_app
-    from feeds.production import LOGGING
-    from feeds.production import serve as serve_production
+    from feeds.server.production import LOGGING
+    from feeds.server.production import serve as serve_production
+    from feeds.web.app_state import app_state
 
     settings = context.settings()
     with _clear_errors():
         app = create_app(settings)  # fails here, once, on bad settings or a schema behind
     click.echo(f"serving {settings.site_title!r} feeds on http://{host}:{port}/feeds.json")
     if production:
-        app.extensions["feeds.store"].dispose()  # each worker creates the app and its pool
+        app_state(app).store.dispose()  # each worker creates the app and its pool
         serve_production(host, port, workers, threads, context.config_path)
         return
     logging.config.dictConfig(LOGGING)
@@ -183,8 +184,8 @@ def build(context: _Context, directory: str) -> None:
     """
     from pathlib import Path
 
-    from feeds.service import FeedService
-    from feeds.static_build import build_static
+    from feeds.serving.service import FeedService
+    from feeds.tools.static_build import build_static
 
     settings = context.settings()
     store = context.store(settings)
@@ -205,14 +206,15 @@ def build(context: _Context, directory: str) -> None:
 def check(context: _Context) -> None:
     """Render every feed through the HTTP routes and report what a reader would stumble on."""
     from feeds import create_app
-    from feeds.check import feed_problems
-    from feeds.spec import every_feed
+    from feeds.serving.spec import every_feed
     from feeds.store import queries
+    from feeds.tools.check import feed_problems
+    from feeds.web.app_state import app_state
 
     settings = context.settings()
     with _clear_errors():
         app = create_app(settings)
-        with app.extensions["feeds.store"].session() as session:
+        with app_state(app).store.session() as session:
             slugs = [c.slug for c in queries.all_categories(session)]
     client = app.test_client()
     failures = 0

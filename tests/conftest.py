@@ -17,12 +17,13 @@ from lxml import etree
 from sqlalchemy import Engine, create_engine
 
 from feeds import create_app
-from feeds.demo import demo_posts, load_demo
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostStatus
 from feeds.store.validation import AuthorInput, PostInput, TermInput
 from feeds.store.writes import create_post
+from feeds.tools.demo import demo_posts, load_demo
+from feeds.web.app_state import app_state
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_URL = "http://feeds.example"
@@ -48,7 +49,7 @@ def client_of_a_vanished_database(directory: Path) -> FlaskClient:
     Store(settings.database_url).create_schema()
     client = create_app(settings).test_client()
     shutil.rmtree(folder)
-    client.application.extensions["feeds.store"].dispose()
+    app_state(client.application).store.dispose()
     return client
 
 

@@ -12,13 +12,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feeds import create_app
-from feeds.demo import demo_posts
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.bulk import bulk_create_posts
 from feeds.store.models import Category, Post, PostStatus, ScopeEntry
 from feeds.store.validation import Conflict, InvalidInput, PostInput, TermInput
 from feeds.store.writes import create_post
+from feeds.tools.demo import demo_posts
+from feeds.web.app_state import app_state
 from tests.conftest import database_url, make_settings, parse_feed
 
 FEED_PATHS = (
@@ -93,7 +94,7 @@ def test_bulk_drafts_have_no_scope_rows(store: Store, settings: Settings) -> Non
 
 
 def test_bulk_posts_reach_a_feed_already_cached(client: FlaskClient, store: Store) -> None:
-    settings = client.application.extensions["feeds.settings"]
+    settings = app_state(client.application).settings
     inputs = _inputs(settings, 10)
     with store.session() as session:
         bulk_create_posts(session, settings, inputs[:5])

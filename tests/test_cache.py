@@ -11,11 +11,12 @@ from flask import Flask
 from sqlalchemy import event
 
 from feeds import create_app
-from feeds.cache import FeedCache, Representation
 from feeds.render import RenderedFeed
+from feeds.serving.cache import FeedCache, Representation
+from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedFormat, FeedSpec
 from feeds.store import Store
+from feeds.web.app_state import app_state
 from tests.conftest import add_post, parse_feed
 
 
@@ -23,7 +24,7 @@ from tests.conftest import add_post, parse_feed
 def statements(app: Flask) -> Iterator[list[str]]:
     """Every SQL query the app runs inside the block."""
     seen: list[str] = []
-    engine = app.extensions["feeds.store"].engine
+    engine = app_state(app).store.engine
 
     def record(_conn, _cursor, statement, _parameters, _context, _many) -> None:
         if statement != "BEGIN":  # transaction control is not a query

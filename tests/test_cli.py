@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from feeds.check import feed_problems
 from feeds.cli import main
-from feeds.spec import FeedFormat, FeedSpec
+from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.store import Store
 from feeds.store.db import head_revision
 from feeds.store.models import Post
+from feeds.tools.check import feed_problems
 from tests.conftest import REPO, database_url
 
 

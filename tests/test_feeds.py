@@ -10,11 +10,11 @@ from dateutil import parser as date_parser
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feeds.check import feed_problems
+from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedFormat, FeedSpec
 from feeds.store import Store
 from feeds.store.models import PostStatus
+from feeds.tools.check import feed_problems
 from tests.conftest import BASE_URL, add_post, parse_feed
 
 ATOM = "{http://www.w3.org/2005/Atom}"

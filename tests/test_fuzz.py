@@ -33,6 +33,7 @@ from feeds import create_app
 from feeds.cli import main
 from feeds.settings import Settings
 from feeds.store import Store
+from feeds.web.app_state import app_state
 from tests.conftest import REPO, database_url, make_settings
 from tests.fuzz_checks import (
     FORMATS,
@@ -163,7 +164,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         response = client.post("/api/posts", json=document)
         assert response.status_code == 201, response.data
     yield Site(client, store, settings_, directory)
-    app.extensions["feeds.store"].dispose()
+    app_state(app).store.dispose()
     store.dispose()
 
 

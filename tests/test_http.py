@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store, queries
+from feeds.web.app_state import app_state
 from tests.conftest import add_post, client_of_a_vanished_database, parse_feed
 
 FEED = "/feeds/category/tech.atom"
@@ -223,7 +224,7 @@ def test_a_bug_in_a_feed_is_a_logged_json_500(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(app.extensions["feeds.service"], "representation", broken)
+    monkeypatch.setattr(app_state(app).service, "representation", broken)
     response = app.test_client().get("/feeds/all.atom")
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal error", "status": 500}

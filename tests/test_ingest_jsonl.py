@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from feeds.demo import demo_posts, load_demo
 from feeds.ingest.export import export_posts
 from feeds.ingest.feed import FEED_IMPORTER
 from feeds.ingest.jsonl import JSONL_IMPORTER
@@ -21,6 +20,7 @@ from feeds.store import Store
 from feeds.store.models import PostStatus
 from feeds.store.validation import AuthorInput, PostInput, TermInput
 from feeds.store.writes import create_post
+from feeds.tools.demo import demo_posts, load_demo
 from tests.fixtures import ATOM, WXR, exported, import_file, post_count, skips, stored_posts
 
 READ_ONLY = ("id", "created")

@@ -22,6 +22,7 @@ from feeds.store.models import Author, Base, Category, Post, ScopeEntry, post_ca
 from feeds.store.queries import post_query
 from feeds.store.validation import AuthorInput, PostInput, TermInput
 from feeds.store.writes import create_category, create_post, delete_category, delete_post
+from feeds.web.app_state import app_state
 from tests.conftest import ADMIN_TOKEN, REPO, make_settings, parse_feed
 
 
@@ -105,7 +106,7 @@ def created_id(client: FlaskClient, path: str, document: dict[str, object]) -> i
 
 
 def restarted(client: FlaskClient, settings: Settings) -> FlaskClient:
-    client.application.extensions["feeds.store"].dispose()
+    app_state(client.application).store.dispose()
     return api_client(settings)
 
 

@@ -25,6 +25,7 @@ from werkzeug.test import TestResponse
 
 from feeds import create_app
 from feeds.store import Store
+from feeds.web.app_state import app_state
 from tests.conftest import REPO, add_post, make_settings, parse_feed
 from tests.live import free_port, request, wait_for_log
 from tests.test_production import json_lines, start, stop
@@ -85,7 +86,7 @@ class SqliteOutage:
         add_post(store, self.settings, slug="wordpress", language="fr")
         store.dispose()
         self.client = create_app(self.settings).test_client()
-        self.store: Store = self.client.application.extensions["feeds.store"]
+        self.store: Store = app_state(self.client.application).store
 
     def stop(self) -> None:
         self.folder.rename(self.away)

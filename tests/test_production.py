@@ -181,7 +181,7 @@ def test_gunicorn_with_feeds_config_module(
 ) -> None:
     add_post(store, settings)
     port, log = free_port(), tmp_path / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "-c", "python:feeds.gunicorn_conf",
+    command = [sys.executable, "-m", "gunicorn", "-c", "python:feeds.server.gunicorn_conf",
                "--bind", f"127.0.0.1:{port}", "--workers", "1", "feeds:create_app()"]  # fmt: skip
     process = start(command, settings, port, log)
     try:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feeds.content import FeedContent, Person, PostRecord, Term
 from feeds.render import WRITERS, describe
+from feeds.serving.content import FeedContent, Person, PostRecord, Term
+from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedFormat, FeedSpec
 from tests.conftest import parse_feed
 
 ATOM = {"a": "http://www.w3.org/2005/Atom"}

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from feeds.service import FeedService
+from feeds.serving.service import FeedService
 from feeds.settings import Settings
-from feeds.static_build import build_static
 from feeds.store import Store
+from feeds.tools.static_build import build_static
 from tests.conftest import REPO, add_post, parse_feed
 from tests.live import free_port, nginx_server, request
 

@@ -18,6 +18,7 @@ from feeds.store.models import Category, Post, ScopeEntry, post_categories
 from feeds.store.queries import post_query
 from feeds.store.validation import AuthorInput, InvalidInput, PostInput, TermInput
 from feeds.store.writes import update_post
+from feeds.web.app_state import app_state
 from tests.conftest import BASE_URL, POSTGRES_URL, add_post, parse_feed
 
 
@@ -138,7 +139,7 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 
 def explain(client: FlaskClient, path: str) -> dict[str, list[str]]:
     """The plan of each query on the scope tables that a feed request really runs."""
-    store: Store = client.application.extensions["feeds.store"]
+    store: Store = app_state(client.application).store
     captured: list[tuple[str, object]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:

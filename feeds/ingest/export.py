@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from feeds.links import SiteLinks
-from feeds.post_format import post_to_json
+from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import Post
+from feeds.store.post_json import post_to_json
 from feeds.store.queries import post_query
 
 YIELD_PER = 500

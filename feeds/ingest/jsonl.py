@@ -1,4 +1,4 @@
-"""JSON Lines import: one post a line, in the API's JSON form (feeds.post_format).
+"""JSON Lines import: one post a line, in the API's JSON form (feeds.store.post_json).
 
 A post is matched by its external id, else its entry id, so that importing the same file
 again, or a store's own export, changes nothing.
@@ -16,8 +16,8 @@ from typing import BinaryIO
 
 from feeds.ingest.runner import Importer, Record
 from feeds.ingest.source import Source, size_text
-from feeds.post_format import post_from_json
 from feeds.settings import Settings
+from feeds.store.post_json import post_from_json
 from feeds.store.validation import InvalidInput
 
 BOM = "\ufeff"

@@ -3,7 +3,7 @@
 No database and no Flask here: the same inputs always give the same bytes.
 
 Adding a format:
-1. a FeedFormat value in feeds.spec (its file extension, media type and label);
+1. a FeedFormat value in feeds.serving.spec (its file extension, media type and label);
 2. a module here with ``write_<format>(document: FeedDocument) -> bytes``;
 3. its entry in WRITERS below.
 The cache, HTTP answers, the static export and the index then serve it like the others.
@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from feeds.content import FeedContent
 from feeds.render.atom import write_atom
 from feeds.render.describe import describe, feed_title
 from feeds.render.document import FeedDocument
 from feeds.render.rss import write_rss
+from feeds.serving.content import FeedContent
+from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedFormat, FeedSpec
 
 WRITERS: dict[FeedFormat, Callable[[FeedDocument], bytes]] = {
     FeedFormat.ATOM: write_atom,

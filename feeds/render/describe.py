@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from feeds.content import FeedContent, Person, PostRecord, Term
-from feeds.links import SiteLinks, text_direction
 from feeds.render.document import Category, Entry, FeedDocument, Link, Tombstone
+from feeds.serving.content import FeedContent, Person, PostRecord, Term
+from feeds.serving.links import SiteLinks, text_direction
+from feeds.serving.spec import FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedSpec
 
 # An empty feed still needs a fixed `updated`, so that its validators stay stable.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from feeds.content import Person
+from feeds.serving.content import Person
 
 
 @dataclass(frozen=True, slots=True)

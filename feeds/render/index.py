@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from feeds.content import Term
-from feeds.links import SiteLinks
 from feeds.render.describe import feed_title
+from feeds.serving.content import Term
+from feeds.serving.links import SiteLinks
+from feeds.serving.spec import every_feed
 from feeds.settings import Settings
-from feeds.spec import every_feed
 
 
 def feed_index(settings: Settings, categories: Mapping[str, Term]) -> dict[str, Any]:

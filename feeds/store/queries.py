@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from feeds.content import Deletion, FeedContent, Person, PostRecord, Term
-from feeds.spec import FeedSpec, PageCursor, UnknownCategory
+from feeds.serving.content import Deletion, FeedContent, Person, PostRecord, Term
+from feeds.serving.spec import FeedSpec, PageCursor, UnknownCategory
 from feeds.store.index import scope_key
 from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry
 from feeds.store.types import UTCDateTime

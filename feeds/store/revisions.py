@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from feeds.spec import FeedSpec, UnknownCategory
+from feeds.serving.spec import FeedSpec, UnknownCategory
 from feeds.store.db import Store, StoreUnavailable
 from feeds.store.index import scope_key
 from feeds.store.models import STORE_SCOPE, Category, ScopeRevision

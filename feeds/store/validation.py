@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from feeds.links import SiteLinks
+from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
 from feeds.store.cleaning import (
     clean_html,

@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from feeds.links import SiteLinks
+from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
 from feeds.store.index import dialect_insert, live_scopes, reindex, touch_every_scope, touch_scopes
 from feeds.store.models import (

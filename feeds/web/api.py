@@ -23,12 +23,12 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from feeds.links import SiteLinks
-from feeds.post_format import merged_with, post_from_json, post_to_json
+from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.cleaning import xml_safe
 from feeds.store.models import Author, Category, Post, PostStatus, Tag, post_categories
+from feeds.store.post_json import merged_with, post_from_json, post_to_json
 from feeds.store.queries import post_query
 from feeds.store.validation import InvalidInput
 from feeds.store.writes import (
@@ -43,13 +43,13 @@ from feeds.store.writes import (
     update_post,
     upsert_post,
 )
-from feeds.web.auth import AuthRefused, FailedAuthentications, check_bearer
+from feeds.web.app_state import app_state
+from feeds.web.auth import AuthRefused, check_bearer
 from feeds.web.errors import ErrorAnswer, error_response
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 
-AUTH_FAILURES = "feeds.auth_failures"
 DISABLED = "admin API disabled: set FEEDS_ADMIN_TOKEN or FEEDS_ADMIN_TOKEN_FILE"
 # The header that says what a write did to the post: created, updated or unchanged.
 OUTCOME_HEADER = "Feeds-Outcome"
@@ -73,12 +73,9 @@ class ApiError(Exception):
 
 
 @blueprint.record
-def _set_up_access(state: BlueprintSetupState) -> None:
-    """Count failed authentications per app; say once, when the app is created, that the
-    API answers nothing without a token."""
-    settings = state.app.extensions["feeds.settings"]
-    state.app.extensions[AUTH_FAILURES] = FailedAuthentications(settings.auth_failures_per_minute)
-    if not settings.admin_token:
+def _warn_when_disabled(state: BlueprintSetupState) -> None:
+    """Say once, when the app is created, that the API answers nothing without a token."""
+    if not app_state(state.app).settings.admin_token:
         log.warning(DISABLED)
 
 
@@ -99,7 +96,7 @@ def _authorize() -> Response | None:
             request.headers.get("Authorization", ""),
             expected,
             request.remote_addr or "",
-            current_app.extensions[AUTH_FAILURES],
+            app_state().auth_failures,
         )
     except AuthRefused as refusal:
         answer = error_answer(refusal.status, refusal.message)
@@ -471,11 +468,11 @@ def _transaction() -> Iterator[Session]:
 
 
 def _store() -> Store:
-    return current_app.extensions["feeds.store"]
+    return app_state().store
 
 
 def _settings() -> Settings:
-    return current_app.extensions["feeds.settings"]
+    return app_state().settings
 
 
 def _links() -> SiteLinks:

@@ -21,7 +21,7 @@ from flask import Flask, Response, request
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from feeds.spec import BadPageCursor, FeedNotFound
+from feeds.serving.spec import BadPageCursor, FeedNotFound
 from feeds.store import StoreUnavailable
 from feeds.store.validation import Conflict, InvalidInput
 from feeds.web.http import NOSNIFF, Answer

@@ -21,9 +21,9 @@ from typing import Any
 
 from werkzeug.wsgi import get_path_info
 
-from feeds.metrics import FEED_ROUTE
-from feeds.service import FeedService
-from feeds.spec import FeedSpec
+from feeds.server.metrics import FEED_ROUTE
+from feeds.serving.service import FeedService
+from feeds.serving.spec import FeedSpec
 from feeds.web.errors import ErrorAnswer, error_answer, error_for
 from feeds.web.http import Answer, feed_cache_control, representation_answer
 from feeds.web.ops import record_request
@@ -34,7 +34,8 @@ ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 
 
 class FeedEndpoint:
-    """WSGI middleware: answers the feed URLs of feeds.spec, hands every other URL to ``app``."""
+    """WSGI middleware: answers the feed URLs of feeds.serving.spec, hands every other URL
+    to ``app``."""
 
     def __init__(self, service: FeedService, app: WSGIApp) -> None:
         self.service = service

@@ -11,7 +11,7 @@ from typing import Any
 from werkzeug.datastructures import Accept
 from werkzeug.http import is_resource_modified, parse_accept_header
 
-from feeds.cache import Representation
+from feeds.serving.cache import Representation
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 """A WSGI answer: status code, headers, body."""

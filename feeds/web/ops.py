@@ -16,12 +16,13 @@ from itertools import pairwise
 from typing import Any
 from urllib.parse import unquote_plus
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from prometheus_client import Counter
 from werkzeug.wsgi import get_path_info
 
-from feeds.metrics import REQUESTS, exposition
+from feeds.server.metrics import REQUESTS, exposition
 from feeds.store import StoreUnavailable
+from feeds.web.app_state import app_state
 from feeds.web.errors import RETRY_AFTER
 
 blueprint = Blueprint("ops", __name__)
@@ -50,7 +51,7 @@ def healthz() -> Response:
 def readyz() -> tuple[Response, int]:
     """Readiness: the database answers and its schema is the one this feeds needs."""
     try:
-        current_app.extensions["feeds.store"].check_schema()
+        app_state().store.check_schema()
     except StoreUnavailable as error:
         answer = jsonify({"status": "unready", "reason": str(error)})
         answer.headers.set(*RETRY_AFTER)

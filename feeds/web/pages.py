@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
-from feeds.links import text_direction
+from feeds.serving.links import text_direction
 from feeds.settings import Settings
+from feeds.web.app_state import app_state
 from feeds.web.http import NOSNIFF, PAGE_POLICY
 from feeds.web.routes import current_feed_index
 
@@ -44,7 +45,7 @@ class LanguageGroup:
 def feeds_page() -> Response:
     """Every feed, grouped by language, with the site and language feeds as autodiscovery
     links; 304 when the client's copy is current."""
-    settings: Settings = current_app.extensions["feeds.settings"]
+    settings = app_state().settings
     feeds = current_feed_index()["feeds"]
     html = render_template(
         "feeds.html",

@@ -12,13 +12,14 @@ Nested categories (/category/parent/child/feed/) go to the last one's feed.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect
+from flask import Blueprint, redirect
 from werkzeug.wrappers import Response
 
-from feeds.links import SiteLinks
+from feeds.serving.links import SiteLinks
+from feeds.serving.spec import FeedNotFound, FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedNotFound, FeedSpec
 from feeds.store.models import WORDPRESS_IMPORTED, StoreMeta
+from feeds.web.app_state import app_state
 
 FORMAT_OF_KIND = {"": "rss", "rss2": "rss", "rss": "rss", "rdf": "rss", "atom": "atom"}
 
@@ -40,7 +41,7 @@ def wordpress_blueprint(settings: Settings) -> Blueprint:
 
 def old_feed_url(kind: str = "", category: str | None = None, lang: str | None = None) -> Response:
     """301 to the feed that replaces a WordPress feed URL (404 before a WordPress import)."""
-    settings: Settings = current_app.extensions["feeds.settings"]
+    settings = app_state().settings
     if kind not in FORMAT_OF_KIND:
         raise FeedNotFound(f"unknown WordPress feed type {kind!r}")
     if not _wordpress_imported():
@@ -51,6 +52,6 @@ def old_feed_url(kind: str = "", category: str | None = None, lang: str | None =
 
 
 def _wordpress_imported() -> bool:
-    with current_app.extensions["feeds.store"].session() as session:
+    with app_state().store.session() as session:
         fact = session.get(StoreMeta, WORDPRESS_IMPORTED)
     return fact is not None and fact.value == "yes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import feedparser
 from lxml import etree
 
-from feeds.spec import FeedFormat, FeedSpec
+from feeds.serving.spec import FeedFormat, FeedSpec
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from feeds.serving.spec import FeedSpec
 from feeds.settings import Settings
-from feeds.spec import FeedSpec
 
 # Primary language subtags written right to left.
 _RTL_LANGUAGES = frozenset(

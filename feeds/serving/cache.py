@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from werkzeug.http import http_date
 
 from feeds.render import RenderedFeed
-from feeds.spec import FeedSpec
+from feeds.serving.spec import FeedSpec
 
 GZIP_LEVEL = 9  # compressed once per revision, so the best ratio is worth its time
 

@@ -1,7 +1,8 @@
 """The production server: granian's WSGI interface, one worker process per CPU.
 
 ``feeds serve --production`` runs it. Every worker is a fresh interpreter (spawned, not
-forked) that imports feeds and calls ``feeds:create_app`` itself: it reads its settings from
+forked) that imports feeds and calls ``create_worker_app`` (``feeds:create_app`` in a
+process whose allocator is tuned for serving) itself: it reads its settings from
 the config file and FEEDS_* environment, opens its own database pool, and a reload (SIGHUP)
 starts workers on the code and config found on disk at that moment.
 """
@@ -14,13 +15,17 @@ import shutil
 import tempfile
 from typing import Any
 
+from flask import Flask
 from granian import Granian
 from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 
+from feeds import create_app
+from feeds.server.allocator import tune_allocator
+
 # Per-request lines come from feeds itself (feeds.access, one JSON line each), so the servers'
 # own access logs stay off; everything goes to stderr, one line per record. The server loggers
-# are those of granian (production) and of gunicorn (feeds.gunicorn_conf).
+# are those of granian (production) and of gunicorn (feeds.server.gunicorn_conf).
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -41,6 +46,13 @@ GRACEFUL_TIMEOUT = 30  # seconds a stopping worker has to finish its requests
 # on a cache hit that is ~10 µs of CPU. Two per worker answered more than four, in less
 # memory (bench/README.md).
 DEFAULT_THREADS = 2
+
+
+def create_worker_app() -> Flask:
+    """What each granian worker serves: the app, in a process whose allocator is tuned for
+    serving (feed bodies the cache drops go back to the system)."""
+    tune_allocator()
+    return create_app()
 
 
 def serve(
@@ -67,7 +79,7 @@ def serve(
         metrics_directory = tempfile.mkdtemp(prefix="feeds-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_directory
     server = Granian(
-        "feeds:create_app",
+        "feeds.server.production:create_worker_app",
         factory=True,
         interface=Interfaces.WSGI,
         websockets=False,

@@ -18,12 +18,12 @@ from typing import Any
 from dateutil import parser as date_parser
 from sqlalchemy.orm import Session
 
-from feeds.demo.texts import TEXTS, LanguageText
 from feeds.settings import Settings
 from feeds.store.models import PostStatus
 from feeds.store.queries import find_post
 from feeds.store.validation import AuthorInput, PostInput, TermInput
 from feeds.store.writes import create_post, ensure_category
+from feeds.tools.demo.texts import TEXTS, LanguageText
 
 SEED_LANGUAGE = "en"
 AUTHORS = (

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.render.index import feed_index
-from feeds.service import FeedService
-from feeds.spec import every_feed
+from feeds.serving.service import FeedService
+from feeds.serving.spec import every_feed
 from feeds.store import queries
 
 MANIFEST = ".feeds-build.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from feeds.spec import PageCursor
+from feeds.serving.spec import PageCursor
 
 
 @dataclass(frozen=True, slots=True)

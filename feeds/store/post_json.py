@@ -23,7 +23,7 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
-from feeds.links import SiteLinks
+from feeds.serving.links import SiteLinks
 from feeds.store.cleaning import printable
 from feeds.store.models import Post, PostStatus
 from feeds.store.validation import AuthorInput, InvalidInput, PostInput, TermInput

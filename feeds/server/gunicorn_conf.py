@@ -1,4 +1,4 @@
-"""gunicorn settings for ``gunicorn -c python:feeds.gunicorn_conf 'feeds:create_app()'``, for
+"""gunicorn settings for ``gunicorn -c python:feeds.server.gunicorn_conf 'feeds:create_app()'``, for
 deployments that run gunicorn rather than granian (`feeds serve --production`): a threaded
 worker per CPU, keep-alive, a graceful timeout, and feeds' own JSON line per request.
 Bind with gunicorn's own -b/--bind.
@@ -8,8 +8,10 @@ connection is shared between processes.
 """
 
 import os
+from typing import Any
 
-from feeds.production import BACKLOG, DEFAULT_THREADS, GRACEFUL_TIMEOUT, LOGGING
+from feeds.server.allocator import tune_allocator
+from feeds.server.production import BACKLOG, DEFAULT_THREADS, GRACEFUL_TIMEOUT, LOGGING
 
 bind = "127.0.0.1:8000"
 workers = os.cpu_count() or 1
@@ -22,3 +24,8 @@ backlog = BACKLOG
 accesslog = None
 logconfig_dict = LOGGING
 forwarded_allow_ips = "127.0.0.1"
+
+
+def post_fork(_server: Any, _worker: Any) -> None:
+    """Tune each worker's allocator for serving, as `feeds serve --production` does."""
+    tune_allocator()

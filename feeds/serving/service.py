@@ -15,11 +15,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from feeds.cache import FeedCache, Representation
-from feeds.metrics import CACHE_HITS, CACHE_LOOKUPS, CACHE_MISSES, RENDER_SECONDS
 from feeds.render import render_feed
+from feeds.server.metrics import CACHE_HITS, CACHE_LOOKUPS, CACHE_MISSES, RENDER_SECONDS
+from feeds.serving.cache import FeedCache, Representation
+from feeds.serving.spec import FeedSpec, UnknownCategory
 from feeds.settings import Settings
-from feeds.spec import FeedSpec, UnknownCategory
 from feeds.store import Store, StoreUnavailable, queries
 from feeds.store.revisions import RevisionBoard
 

@@ -1,0 +1,2 @@
+"""Running feeds in production: the granian server, gunicorn's settings, the allocator
+tuning and the Prometheus metrics."""

@@ -1,0 +1,2 @@
+"""The tools behind the command line that are not serving: the demo blog, the feed
+checker and the static export."""

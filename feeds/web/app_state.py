@@ -1,0 +1,36 @@
+"""What a feeds app holds (settings, store, feed service, the failed-authentication count),
+reached through typed accessors instead of string-keyed ``app.extensions`` lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from flask import Flask, current_app
+
+from feeds.serving.service import FeedService
+from feeds.settings import Settings
+from feeds.store import Store
+from feeds.web.auth import FailedAuthentications
+
+_EXTENSION = "feeds"
+
+
+@dataclass(frozen=True)
+class AppState:
+    """The parts of one app, made once by create_app."""
+
+    settings: Settings
+    store: Store
+    service: FeedService
+    auth_failures: FailedAuthentications
+
+
+def attach(app: Flask, state: AppState) -> None:
+    """Give ``app`` its parts (create_app does it, once)."""
+    app.extensions[_EXTENSION] = state
+
+
+def app_state(app: Flask | None = None) -> AppState:
+    """The parts of ``app``, or of the app handling the current request."""
+    return cast(AppState, (app or current_app).extensions[_EXTENSION])
