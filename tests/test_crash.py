@@ -50,12 +50,18 @@ def put(port: int, external_id: str, post: dict[str, object]) -> tuple[int, byte
     return api_call(port, ADMIN_TOKEN, "PUT", f"/api/posts/external/{external_id}", post)
 
 
-def port_is_closed(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return True
-    return False
+def port_is_closed(port: int, within: float = 10) -> bool:
+    """Whether nothing answers on ``port`` any more, or within ``within`` seconds: killed
+    workers release their sockets as the kernel reaps them, not all at the same instant."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
 
 
 def check_whole(store: Store, sent: dict[str, dict[str, object]]) -> set[str]:
