@@ -157,6 +157,7 @@ def serve(
     import logging.config
 
     from feeds import create_app
+    from feeds.server.dev_server import JsonErrorRequestHandler
     from feeds.server.production import LOGGING
     from feeds.server.production import serve as serve_production
     from feeds.web.app_state import app_state
@@ -171,7 +172,7 @@ def serve(
         return
     logging.config.dictConfig(LOGGING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # feeds logs each request itself
-    app.run(host=host, port=port)
+    app.run(host=host, port=port, request_handler=JsonErrorRequestHandler)
 
 
 @main.command()

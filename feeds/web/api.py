@@ -160,7 +160,7 @@ def remove_post(post_id: int) -> Response:
     """Delete a post; its feeds announce the deletion for a while (tombstones)."""
     with _transaction() as session:
         delete_post(session, _settings(), _post_or_404(session, post_id))
-    return Response(status=204)
+    return _no_content()
 
 
 @blueprint.put("/posts/external/<path:external_id>")
@@ -311,7 +311,7 @@ def remove_category(slug: str) -> Response:
         category = _category_or_404(session, slug)
         target = _category_or_404(session, move_to, "move_to") if move_to is not None else None
         delete_category(session, _settings(), category, target)
-    return Response(status=204)
+    return _no_content()
 
 
 def _categories_counted() -> Select[tuple[Category, int]]:
@@ -449,6 +449,13 @@ def _query_params(allowed: Collection[str]) -> dict[str, str]:
             # No stored value holds one, and PostgreSQL refuses NUL in a parameter.
             raise ApiError(400, f"{name} must not contain control characters", name)
     return request.args.to_dict()
+
+
+def _no_content() -> Response:
+    """A 204: no body, so no Content-Type (Flask would say text/html)."""
+    answer = Response(status=204)
+    del answer.headers["Content-Type"]
+    return answer
 
 
 def _created(answer: Response, location: str) -> Response:

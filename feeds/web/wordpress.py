@@ -12,7 +12,7 @@ Nested categories (/category/parent/child/feed/) go to the last one's feed.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect
+from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
 from feeds.serving.links import SiteLinks
@@ -39,7 +39,9 @@ def wordpress_blueprint(settings: Settings) -> Blueprint:
     return blueprint
 
 
-def old_feed_url(kind: str = "", category: str | None = None, lang: str | None = None) -> Response:
+def old_feed_url(
+    kind: str = "", category: str | None = None, lang: str | None = None
+) -> tuple[Response, int, dict[str, str]]:
     """301 to the feed that replaces a WordPress feed URL (404 before a WordPress import)."""
     settings = app_state().settings
     if kind not in FORMAT_OF_KIND:
@@ -48,7 +50,9 @@ def old_feed_url(kind: str = "", category: str | None = None, lang: str | None =
         raise FeedNotFound("no WordPress export has been imported, so there is no old feed here")
     slug = category.rstrip("/").rsplit("/", 1)[-1] if category else None
     spec = FeedSpec.parse(settings, FORMAT_OF_KIND[kind], slug, lang)
-    return redirect(SiteLinks(settings).feed(spec), code=301)
+    location = SiteLinks(settings).feed(spec)
+    # A JSON body like every other answer of feeds (Flask's redirect() writes an HTML page).
+    return jsonify({"location": location, "status": 301}), 301, {"Location": location}
 
 
 def _wordpress_imported() -> bool:
