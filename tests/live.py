@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import http.client
 import json
 import re
@@ -13,6 +14,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+
+def require_tool(name: str, package: str, *places: str) -> str:
+    """The path of the program ``name``: on PATH, else the first of ``places`` that exists
+    (another program name, or a path glob such as ``/usr/lib/postgresql/*/bin/initdb``, the
+    highest version first). Without it the test fails, naming the Debian package to install
+    (.ci/run installs them all)."""
+    for place in (name, *places):
+        if "/" not in place:
+            found = shutil.which(place)
+            if found:
+                return found
+            continue
+        matches = sorted(glob.glob(place), key=_version_order, reverse=True)
+        if matches:
+            return matches[0]
+    pytest.fail(f"{name} not found: apt-get install {package}", pytrace=False)
+
+
+def _version_order(path: str) -> list[int | str]:
+    """A sort key under which .../9.6/... comes before .../16/...."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
 
 
 def free_port() -> int:
@@ -82,7 +107,7 @@ def wait_for_log(log: Path, pattern: str, count: int, timeout: float = 60) -> No
 def nginx_server(server_block: str, port: int, directory: Path) -> Iterator[None]:
     """A real nginx (one process, files in ``directory``) running ``server_block``, which
     listens on ``port``."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    binary = require_tool("nginx", "nginx-light", "/usr/sbin/nginx")
     conf = directory / "nginx.conf"
     conf.write_text(
         "daemon off; master_process off; worker_processes 1;\n"

@@ -34,6 +34,7 @@ from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import REPO
 from tests.fixtures import RSS, post_count
+from tests.live import require_tool
 
 FEED = RSS.read_bytes()
 # How an answer is written: (path asked for, the connection's file to write to).
@@ -452,9 +453,10 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, made with openssl: (certificate, key)."""
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
+    openssl = require_tool("openssl", "openssl")
     subprocess.run(
         [
-            *("openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"),
+            *(openssl, "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"),
             *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
             *("-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)),
         ],

@@ -27,7 +27,7 @@ from feeds import create_app
 from feeds.store import Store
 from feeds.web.app_state import app_state
 from tests.conftest import REPO, add_post, make_settings, parse_feed
-from tests.live import free_port, request, wait_for_log
+from tests.live import free_port, request, require_tool, wait_for_log
 from tests.test_production import json_lines, start, stop
 
 TOKEN = "outage-test-token"
@@ -204,10 +204,9 @@ class PostgresCluster:
     user when run as root: PostgreSQL refuses root), so that stopping it stops nothing else."""
 
     def __init__(self) -> None:
-        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name)
-        if not versions:
-            pytest.fail("no PostgreSQL server found (apt-get install postgresql; .ci/run does)")
-        self.bin = versions[-1]
+        initdb = require_tool("initdb", "postgresql", "/usr/lib/postgresql/*/bin/initdb")
+        self.bin = Path(initdb).parent
+        require_tool("pg_ctl", "postgresql", str(self.bin / "pg_ctl"))
         self.port = free_port()
         # Not in tmp_path: as root, the postgres user cannot enter pytest's private directory.
         self.directory = Path(tempfile.mkdtemp(prefix="feeds-outage-pg-"))

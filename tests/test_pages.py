@@ -4,7 +4,6 @@ with lxml, through the HTTP exchange, and in a real browser (headless Chromium).
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from flask.testing import FlaskClient
 
 from feeds.settings import Settings
 from tests.conftest import REPO
-from tests.live import free_port
+from tests.live import free_port, require_tool
 from tests.test_production import start, stop
 
 FEED_TYPES = {"application/atom+xml", "application/rss+xml"}
@@ -83,8 +82,7 @@ def served(demo_settings: Settings, tmp_path: Path) -> Iterator[int]:
 
 
 def test_a_real_browser_finds_the_feeds(served: int, tmp_path: Path) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert browser, "Chromium is needed (apt-get install chromium; .ci/run installs it)"
+    browser = require_tool("chromium", "chromium", "chromium-browser")
     dumped = subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", f"http://127.0.0.1:{served}/"],
@@ -104,8 +102,7 @@ def test_a_real_browser_applies_the_page_style_under_its_policy(
 ) -> None:
     """Chromium fetches the page's stylesheet and reports no Content-Security-Policy
     violation on its console (an inline style would be refused and reported there)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert browser, "Chromium is needed (apt-get install chromium; .ci/run installs it)"
+    browser = require_tool("chromium", "chromium", "chromium-browser")
     run = subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
