@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar, overload
 from urllib.parse import quote, urljoin, urlsplit
 
 from feeds.ingest.runner import ImportFailed
@@ -55,6 +56,9 @@ class TooManyRedirects(FetchFailed):
 
 class FetchTimeout(FetchFailed):
     """The download did not complete within import_fetch_seconds."""
+
+
+_Failure = TypeVar("_Failure", bound=FetchFailed)
 
 
 def refused_kind(address: str) -> str | None:
@@ -215,6 +219,10 @@ class _Fetch:
 
     # --- failures ---------------------------------------------------------------------
 
+    @overload
+    def failure(self, reason: str) -> FetchFailed: ...
+    @overload
+    def failure(self, reason: str, kind: type[_Failure]) -> _Failure: ...
     def failure(self, reason: str, kind: type[FetchFailed] = FetchFailed) -> FetchFailed:
         """The error for this download, naming the hop it reached."""
         via = f" (redirected to {self.hop})" if self.hop != self.url else ""

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Protocol
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
@@ -78,6 +78,12 @@ class Unit:
     oversize: bool = False
 
 
+class ReadableBytes(Protocol):
+    """What UnitReader needs of a stream: ``read(size)`` giving bytes."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class UnitReader:
     """The units of an XML stream, read a chunk at a time within ``max_unit_bytes``.
 
@@ -91,7 +97,7 @@ class UnitReader:
 
     def __init__(
         self,
-        stream: IO[bytes],
+        stream: ReadableBytes,
         name: str,
         max_unit_bytes: int,
         *,
@@ -223,7 +229,7 @@ class UnitReader:
 
     # --- encodings and errors -----------------------------------------------------------
 
-    def _encoding(self, first: bytes) -> tuple[str | None, Any]:
+    def _encoding(self, first: bytes) -> tuple[str | None, codecs.IncrementalDecoder | None]:
         """The encoding to give expat, and a Python decoder when expat cannot decode it."""
         found = _DECLARED_ENCODING.match(first)
         declared = self._charset or (found.group(1).decode("ascii", "replace") if found else None)
@@ -241,7 +247,9 @@ class UnitReader:
         # Fed as text, which expat takes as UTF-8 whatever the declaration says.
         return "utf-8", codec.incrementaldecoder("strict")
 
-    def _decode(self, decoder: Any, chunk: bytes, final: bool) -> bytes | str:
+    def _decode(
+        self, decoder: codecs.IncrementalDecoder | None, chunk: bytes, final: bool
+    ) -> bytes | str:
         """``chunk`` as the parser takes it: bytes for expat to decode, else text."""
         if decoder is None:
             return chunk

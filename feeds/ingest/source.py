@@ -117,7 +117,7 @@ class Source:
         """
         counter = _CountingReader(raw, name, limit)
         stream = io.BufferedReader(counter)
-        source = cls(name, stream, size, dict(headers or {}), charset, counter)  # type: ignore[arg-type]
+        source = cls(name, stream, size, dict(headers or {}), charset, counter)
         source.bound(limit)
         return source
 

@@ -303,9 +303,9 @@ class _Names:
         if not tag.startswith("{"):
             return tag
         if self._read < len(self._bindings):
-            for prefix, uri in self._bindings[self._read :]:
-                if prefix in ("wp", "excerpt"):
-                    self._prefixes[uri] = prefix
+            for bound, uri in self._bindings[self._read :]:
+                if bound in ("wp", "excerpt"):
+                    self._prefixes[uri] = bound
             self._read = len(self._bindings)
         namespace, local = tag[1:].split("}", 1)
         prefix = self._prefixes.get(namespace)

@@ -25,7 +25,8 @@ def write_atom(document: FeedDocument) -> bytes:
     getattr(generator, _EXTENSION).tombstones = document.tombstones
     for feed_entry, entry in add_entries(generator, document):
         getattr(feed_entry, _EXTENSION).entry = entry
-    return generator.atom_str(pretty=False, encoding="UTF-8")
+    body: bytes = generator.atom_str(pretty=False, encoding="UTF-8")
+    return body
 
 
 class _AtomFeed(BaseExtension):

@@ -30,7 +30,8 @@ def write_rss(document: FeedDocument) -> bytes:
     for feed_entry, entry in add_entries(generator, document):
         feed_entry.dc.dc_creator([author.name for author in entry.authors])
         feed_entry.dc.dc_language(entry.language)
-    return generator.rss_str(pretty=False, encoding="UTF-8")
+    body: bytes = generator.rss_str(pretty=False, encoding="UTF-8")
+    return body
 
 
 class _AtomLinks(BaseExtension):
@@ -41,6 +42,7 @@ class _AtomLinks(BaseExtension):
 
     def extend_rss(self, feed: etree._Element) -> etree._Element:
         channel = feed.find("channel")
+        assert channel is not None, "feedgen writes RSS with a channel"
         for link in self.links:
             attributes = {"href": link.href, "rel": link.rel}
             if link.media_type:

@@ -26,6 +26,6 @@ def tune_allocator() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError, TypeError):
         return False
-    fixed = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
-    capped = mallopt(M_ARENA_MAX, ARENA_MAX) == 1
+    fixed: bool = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
+    capped: bool = mallopt(M_ARENA_MAX, ARENA_MAX) == 1
     return fixed and capped

@@ -150,7 +150,11 @@ class FeedSpec:
             return None
         before = parse_qs(query).get("before") if query else None
         return cls.parse(
-            settings, found["format"], found["category"], found["language"], before and before[0]
+            settings,
+            found["format"],
+            found["category"],
+            found["language"],
+            before[0] if before else None,
         )
 
     @property

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select
+from sqlalchemy import ColumnElement, Table, delete, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from feeds.settings import Settings
@@ -104,9 +104,9 @@ class _BulkLoader:
             }
             for post, entry_id in zip(posts, entry_ids, strict=True)
         ]
-        statement = insert(Post.__table__).returning(
-            Post.__table__.c.id, sort_by_parameter_order=True
-        )
+        posts_table = Post.__table__
+        assert isinstance(posts_table, Table)  # typed FromClause by the declarative base
+        statement = insert(posts_table).returning(posts_table.c.id, sort_by_parameter_order=True)
         return list(self.session.execute(statement, rows).scalars())
 
     def _insert_relations(self, posts: Sequence[CleanPost], post_ids: Sequence[int]) -> set[str]:

@@ -67,13 +67,13 @@ class Store:
             # copy would cascade and delete every row that points at it. The pragma only
             # works outside a transaction, so it goes straight to the driver.
             if sqlite:
-                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+                _driver_execute(connection, "PRAGMA foreign_keys = OFF")
             try:
                 with connection.begin():
                     command.upgrade(_alembic_config(connection), revision)
             finally:
                 if sqlite:
-                    connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
+                    _driver_execute(connection, "PRAGMA foreign_keys = ON")
 
     def schema_revision(self) -> str | None:
         """The migration the database is at (None for a database without the schema).
@@ -82,7 +82,8 @@ class Store:
         with self.reaching(), self.engine.connect() as connection:
             if not inspect(connection).has_table("alembic_version"):
                 return None
-            return connection.scalar(text("SELECT version_num FROM alembic_version"))
+            version: str | None = connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return version
 
     def check_schema(self) -> None:
         """Refuse (StoreUnavailable) a database whose schema is missing or not the newest."""
@@ -117,6 +118,13 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def _driver_execute(connection: Connection, statement: str) -> None:
+    """Run ``statement`` on the driver's own connection, outside SQLAlchemy's transaction."""
+    driver = connection.connection.dbapi_connection
+    assert driver is not None, "an open connection has its driver connection"
+    driver.execute(statement)
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

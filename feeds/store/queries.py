@@ -15,7 +15,7 @@ from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry
 from feeds.store.types import UTCDateTime
 
 
-def post_query() -> Select[tuple[Post]]:
+def post_query() -> Select[Post]:
     """SELECT of posts with their categories, tags and authors loaded."""
     return select(Post).options(
         selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
@@ -37,7 +37,7 @@ def category_by_slug(session: Session, slug: str) -> Category:
 
 def latest_posts_statement(
     scope: str, now: datetime, limit: int, before: PageCursor | None = None
-) -> Select[tuple[Post]]:
+) -> Select[Post]:
     """SELECT of the ``limit`` newest posts visible at ``now`` in ``scope`` (older than
     ``before``, for an older page).
 

@@ -21,8 +21,9 @@ def feed_problems(spec: FeedSpec, body: bytes) -> list[str]:
     if parsed.bozo:
         problems.append(f"feedparser: {parsed.bozo_exception}")
     expected_root = f"{_ATOM}feed" if spec.format is FeedFormat.ATOM else "rss"
-    if root.tag != expected_root:
-        problems.append(f"root element is {root.tag}, expected {expected_root}")
+    root_tag = str(root.tag)  # text: the tag of a parsed element
+    if root_tag != expected_root:
+        problems.append(f"root element is {root_tag}, expected {expected_root}")
     for url in _links(root):
         if not url.startswith(("http://", "https://")):
             problems.append(f"link is not absolute: {url!r}")

@@ -314,7 +314,7 @@ def remove_category(slug: str) -> Response:
     return _no_content()
 
 
-def _categories_counted() -> Select[tuple[Category, int]]:
+def _categories_counted() -> Select[Category, int]:
     """SELECT of categories with the number of posts in each."""
     return (
         select(Category, func.count(post_categories.c.post_id))

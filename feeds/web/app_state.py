@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from flask import Flask, current_app
+from flask.sansio.app import App
 
 from feeds.serving.service import FeedService
 from feeds.settings import Settings
@@ -31,6 +32,6 @@ def attach(app: Flask, state: AppState) -> None:
     app.extensions[_EXTENSION] = state
 
 
-def app_state(app: Flask | None = None) -> AppState:
+def app_state(app: App | None = None) -> AppState:
     """The parts of ``app``, or of the app handling the current request."""
     return cast(AppState, (app or current_app).extensions[_EXTENSION])

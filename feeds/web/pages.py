@@ -58,7 +58,8 @@ def feeds_page() -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = settings.cache_max_age
     response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes the response itself (and returns it)
+    return response
 
 
 @blueprint.after_app_request

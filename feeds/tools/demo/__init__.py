@@ -70,7 +70,8 @@ class DemoResult:
 def seed_data() -> dict[str, Any]:
     """The sample blog page's site, languages, categories and posts, as shipped in the package."""
     text = resources.files(__package__).joinpath("seed-posts.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 def demo_posts(settings: Settings, count: int) -> Iterator[PostInput]:
