@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 CONFIG_ENV = "FEEDS_CONFIG"
@@ -147,7 +147,7 @@ class Settings:
         if unknown:
             raise ConfigError(f"unknown key {unknown[0]!r} (known keys: {', '.join(known)})")
         for name, value in values.items():
-            _check_type(name, known[name], value)
+            _check_type(name, value)
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
@@ -200,7 +200,7 @@ def _environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         if setting.name == SECRET_KEY or variable not in environ:
             continue
         raw = environ[variable]
-        if setting.type == "str":
+        if _SETTING_TYPES[setting.name] is str:
             overrides[setting.name] = raw
             continue
         try:
@@ -210,21 +210,38 @@ def _environment_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return overrides
 
 
-_EXPECTED_TYPES: dict[str, type] = {
-    "str": str,
-    "int": int,
-    "bool": bool,
-    "float": float,
-    "Mapping[str, str]": dict,
-}
+def _checked_class(hint: Any) -> type:
+    """The class a setting's value must be, as TOML gives it, for its type hint; TypeError
+    (at import) for a hint no check is written for."""
+    if isinstance(hint, type) and hint in (str, int, bool, float):
+        return hint
+    origin = get_origin(hint)
+    if isinstance(origin, type) and issubclass(origin, Mapping) and get_args(hint) == (str, str):
+        return dict  # a TOML table of strings
+    raise TypeError(f"Settings: no type check for {hint}")
 
 
-def _check_type(name: str, setting: dataclasses.Field[Any], value: Any) -> None:
-    expected = _EXPECTED_TYPES[str(setting.type)]
+# Each setting's real type hint (evaluated, not its annotation's text), and the class it
+# is checked against.
+_SETTING_TYPES: dict[str, Any] = get_type_hints(Settings)
+_SETTING_CLASSES = {name: _checked_class(hint) for name, hint in _SETTING_TYPES.items()}
+
+
+def _type_name(hint: Any) -> str:
+    """``int``, ``Mapping[str, str]``: a type hint as the config's author reads it."""
+    if isinstance(hint, type):
+        return hint.__name__
+    arguments = ", ".join(_type_name(argument) for argument in get_args(hint))
+    return f"{_type_name(get_origin(hint))}[{arguments}]"
+
+
+def _check_type(name: str, value: Any) -> None:
+    expected = _SETTING_CLASSES[name]
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return  # 2 is a fine number of seconds
     if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-        raise ConfigError(f"{name}: expected {setting.type}, got {type(value).__name__}")
+        hint = _type_name(_SETTING_TYPES[name])
+        raise ConfigError(f"{name}: expected {hint}, got {type(value).__name__}")
     if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(f"{name}: every value must be a string")
 
