@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +53,40 @@ def client_of_a_vanished_database(directory: Path) -> FlaskClient:
     shutil.rmtree(folder)
     app_state(client.application).store.dispose()
     return client
+
+
+@contextmanager
+def _processes_only_when_marked(item: pytest.Item) -> Iterator[None]:
+    """Fail a test that starts a process (subprocess, a server, a browser) without the
+    ``process`` marker, so that ``-m "not process"`` stays the quick, in-process run."""
+    if item.get_closest_marker("process") is not None:
+        yield
+        return
+    started = subprocess.Popen
+
+    class Refused(subprocess.Popen):  # type: ignore[type-arg]
+        def __init__(self, args: object, *more: object, **options: object) -> None:
+            raise AssertionError(
+                f"{item.nodeid} starts a process ({args!r}): mark it @pytest.mark.process"
+            )
+
+    subprocess.Popen = Refused  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        subprocess.Popen = started  # type: ignore[misc]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    with _processes_only_when_marked(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    with _processes_only_when_marked(item):
+        return (yield)
 
 
 # Set by .ci/run's second pass (see .ci/postgres): run the whole suite on PostgreSQL.

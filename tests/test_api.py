@@ -718,7 +718,9 @@ def test_body_larger_than_the_limit_is_413(api: FlaskClient, api_settings: Setti
 def real_server(api_settings: Settings, store: Store) -> Iterator[int]:
     """The app behind Werkzeug's own server (what `feeds serve` runs), on a free port."""
     server = make_server("127.0.0.1", 0, create_app(api_settings), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield server.server_port
     server.shutdown()

@@ -123,6 +123,7 @@ def test_unknown_option_exits_non_zero(env: dict[str, str]) -> None:
     assert "No such option '--colour'" in output
 
 
+@pytest.mark.process
 def test_the_installed_command_runs(env: dict[str, str]) -> None:
     """`python -m feeds` and the console script behave the same: a message and exit 1."""
     result = subprocess.run(

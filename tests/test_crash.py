@@ -24,6 +24,8 @@ from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, parse_feed
 from tests.live import api_call, request
 from tests.test_sqlite_writers import start_server, stop_server
 
+pytestmark = pytest.mark.process
+
 WRITERS = 6
 ACKNOWLEDGED_BEFORE_KILL = 40  # the kill comes once this many writes were answered
 BURST_TIMEOUT = 30

@@ -297,6 +297,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 HUGE = 40  # MiB in one item: what costs many times its size when it is built
 
 
+@pytest.mark.process
 def test_a_huge_wxr_item_is_skipped_in_bounded_memory(env: dict[str, str], tmp_path: Path) -> None:
     small = write(tmp_path / "small.xml", [WXR_HEAD], wxr_item(1), wxr_item(3), [TAIL])
     baseline, baseline_peak = peak_import(env, "wxr", str(small), "--dry-run")
@@ -319,6 +320,7 @@ def test_a_huge_wxr_item_is_skipped_in_bounded_memory(env: dict[str, str], tmp_p
     assert peak - baseline_peak < 16 * MiB, f"{peak} bytes at peak, {baseline_peak} for 2 posts"
 
 
+@pytest.mark.process
 def test_a_huge_feed_entry_is_refused_fast_in_bounded_memory(
     env: dict[str, str], tmp_path: Path
 ) -> None:

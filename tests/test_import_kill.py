@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,6 +25,8 @@ from feeds.store import Store
 from feeds.store.models import Category, Post, ScopeEntry
 from feeds.store.queries import post_query
 from tests.conftest import REPO, database_url
+
+pytestmark = pytest.mark.process
 
 POSTS = 2000
 BATCH = 50

@@ -78,7 +78,9 @@ class Server:
         self._server = TCPServer((host, 0), Handler)
         self.port = self._server.server_address[1]
         self.host = host
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self._thread.start()
 
     def url(self, path: str = "/feed.rss", scheme: str = "http") -> str:
@@ -472,6 +474,7 @@ def tls_server(serve: Callable[..., Server], certificate: tuple[Path, Path]) -> 
     return serve(answer(), tls=context)
 
 
+@pytest.mark.process
 def test_an_untrusted_certificate_is_a_clear_error(
     store: Store,
     settings: Settings,
@@ -487,6 +490,7 @@ def test_an_untrusted_certificate_is_a_clear_error(
     )
 
 
+@pytest.mark.process
 def test_a_trusted_certificate_imports_over_https(
     store: Store,
     settings: Settings,

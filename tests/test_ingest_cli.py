@@ -145,6 +145,7 @@ def test_a_bad_batch_size_is_a_usage_error(env: dict[str, str]) -> None:
     assert "Invalid value for '--batch-size'" in result.output
 
 
+@pytest.mark.process
 def test_the_real_command_shows_a_progress_bar_on_a_terminal(env: dict[str, str]) -> None:
     """Run as a user would: `python -m feeds`, stderr a terminal (a pseudo-terminal here)."""
     primary, secondary = pty.openpty()

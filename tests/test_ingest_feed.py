@@ -50,7 +50,9 @@ def fixture_server() -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 serving tests/fixtures; yields its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(FIXTURES))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

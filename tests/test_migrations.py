@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask.testing import FlaskClient
@@ -76,6 +77,7 @@ def test_schema_head_is_alembics_head() -> None:
     assert head_revision() == SCHEMA_HEAD
 
 
+@pytest.mark.process
 def test_serving_imports_no_alembic(store: Store, settings: Settings) -> None:
     # Each worker checks the schema with a plain query; Alembic would cost it ~11 MiB.
     program = (

@@ -263,6 +263,7 @@ def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[in
 
 
 @pytest.mark.postgres
+@pytest.mark.process
 def test_postgres_stopped_and_started_under_the_production_server(
     postgres_cluster: PostgresCluster, tmp_path: Path
 ) -> None:

@@ -81,6 +81,7 @@ def served(demo_settings: Settings, tmp_path: Path) -> Iterator[int]:
     stop(process)
 
 
+@pytest.mark.process
 def test_a_real_browser_finds_the_feeds(served: int, tmp_path: Path) -> None:
     browser = require_tool("chromium", "chromium", "chromium-browser")
     dumped = subprocess.run(
@@ -97,6 +98,7 @@ def test_a_real_browser_finds_the_feeds(served: int, tmp_path: Path) -> None:
     assert arabic.get("dir") == "rtl" and arabic.findtext("h2") == "العربية"
 
 
+@pytest.mark.process
 def test_a_real_browser_applies_the_page_style_under_its_policy(
     served: int, tmp_path: Path
 ) -> None:

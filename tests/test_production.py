@@ -22,6 +22,8 @@ from feeds.store import Store
 from tests.conftest import REPO, add_post, parse_feed
 from tests.live import free_port, request, wait_for_log, wait_for_port
 
+pytestmark = pytest.mark.process
+
 WORKERS = 2
 
 

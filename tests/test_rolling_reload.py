@@ -21,6 +21,8 @@ from tests.conftest import REPO, add_post, parse_feed
 from tests.live import free_port, nginx_server, request, wait_for_log
 from tests.test_production import start, stop
 
+pytestmark = pytest.mark.process
+
 WORKERS = 2
 READERS = 3
 

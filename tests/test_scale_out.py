@@ -21,7 +21,7 @@ from tests.conftest import REPO, database_url, make_settings, postgres_url
 from tests.live import api_call as call
 from tests.live import free_port, wait_for_port
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.process]
 
 TOKEN = "scale-out-token"
 STALENESS = 0.5

@@ -14,6 +14,8 @@ from feeds.settings import Settings
 from tests.conftest import REPO, parse_feed
 from tests.live import free_port, request, wait_for_port
 
+pytestmark = pytest.mark.process
+
 
 @pytest.fixture(scope="module")
 def server(demo_settings: Settings) -> Iterator[int]:

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, database_url
+
+pytestmark = pytest.mark.process
 
 SECONDS = 60
 

@@ -20,6 +20,8 @@ from feeds.store import Store
 from tests.conftest import ADMIN_TOKEN, REPO, parse_feed
 from tests.live import api_call, free_port, request, wait_for_log, wait_for_port
 
+pytestmark = pytest.mark.process
+
 SERVERS = ("dev", "production")
 WRITERS, READERS = 8, 4
 LOAD_SECONDS = 3

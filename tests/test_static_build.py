@@ -52,6 +52,7 @@ def test_a_second_build_rewrites_nothing(service: FeedService, tmp_path: Path) -
     assert len(again.skipped) == 72
 
 
+@pytest.mark.process
 def test_a_write_rebuilds_only_the_feeds_of_its_scopes(
     service: FeedService, store: Store, settings: Settings, tmp_path: Path
 ) -> None:
@@ -81,6 +82,7 @@ def nginx(service: FeedService, tmp_path: Path) -> Iterator[tuple[int, Path]]:
         yield port, site
 
 
+@pytest.mark.process
 def test_nginx_serves_the_build_the_way_aggregators_expect(nginx: tuple[int, Path]) -> None:
     port, site = nginx
     response, body = request(

@@ -18,6 +18,8 @@ from tests.conftest import REPO, add_post, parse_feed
 from tests.live import api_call as call
 from tests.live import free_port, wait_for_port
 
+pytestmark = pytest.mark.process
+
 TOKEN = "worker-test-token"
 STALENESS = 0.5
 
