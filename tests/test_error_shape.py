@@ -152,6 +152,7 @@ def test_a_204_carries_no_content_type(api: FlaskClient) -> None:
     assert "Content-Type" not in response.headers
 
 
+@pytest.mark.process
 def test_the_dev_server_answers_a_too_long_url_with_json(
     settings: Settings, store: Store, tmp_path: Path
 ) -> None:
