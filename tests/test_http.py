@@ -6,9 +6,11 @@ import gzip
 from pathlib import Path
 
 import pytest
+from flask import url_for
 from flask.testing import FlaskClient
 
 from feeds import create_app
+from feeds.serving.spec import every_feed
 from feeds.settings import Settings
 from feeds.store import Store, queries
 from feeds.web.app_state import app_state
@@ -125,10 +127,8 @@ def test_gzip_etag_revalidates_to_304(demo_client: FlaskClient) -> None:
     ("path", "message"),
     [
         ("/feeds/category/no-such-category.atom", "unknown category 'no-such-category'"),
-        ("/xx/feeds/all.atom", "unknown language 'xx'"),
         ("/feeds/all.json", "unknown feed format 'json'"),
         ("/fr/feeds/category/tech.xml", "unknown feed format 'xml'"),
-        ("/xx/feeds/category/no-such-category.rss", "unknown language 'xx'"),
         ("/fr/feeds/category/no-such-category.rss", "unknown category 'no-such-category'"),
     ],
 )
@@ -139,6 +139,30 @@ def test_unknown_feed_parts_get_404_with_a_json_message(
     assert response.status_code == 404
     assert response.is_json
     assert response.get_json()["error"].startswith(message)
+
+
+@pytest.mark.parametrize("path", ["/xx/feeds/all.atom", "/xx/feeds/category/tech.rss"])
+def test_a_prefix_that_is_no_configured_language_is_no_feed_url(
+    demo_client: FlaskClient, path: str
+) -> None:
+    response = demo_client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"].startswith("The requested URL was not found")
+
+
+def test_the_admin_api_is_never_taken_for_a_feed(api: FlaskClient, api_settings: Settings) -> None:
+    """/api/feeds/all.atom once answered "unknown language 'api'", token or not."""
+    anonymous = create_app(api_settings).test_client()
+    assert anonymous.get("/api/feeds/all.atom").status_code == 401
+    assert api.get("/api/feeds/all.atom").status_code == 404
+
+
+def test_flask_builds_every_feed_url(demo_client: FlaskClient) -> None:
+    with demo_client.application.test_request_context():
+        for spec in every_feed(app_state(demo_client.application).settings, ["tech"]):
+            values = {"format": spec.format.value, "lang": spec.language, "slug": spec.category}
+            url = url_for("feeds.feed", **{k: v for k, v in values.items() if v is not None})
+            assert url == spec.path
 
 
 def test_unknown_path_and_method_get_json_errors(demo_client: FlaskClient) -> None:

@@ -144,9 +144,10 @@ class FeedSpec:
         """The spec of a feed URL (its path and query string), None for a path outside the
         feed URL scheme. The query's ``before`` is the page cursor.
 
-        Refuses, like ``parse``, unknown formats and languages and a malformed cursor."""
+        Only configured languages prefix feed URLs: ``/api/feeds/all.atom`` is not a feed.
+        Refuses, like ``parse``, unknown formats and a malformed cursor."""
         found = _FEED_PATH.fullmatch(path)
-        if found is None:
+        if found is None or (found["language"] and found["language"] not in settings.languages):
             return None
         before = parse_qs(query).get("before") if query else None
         return cls.parse(

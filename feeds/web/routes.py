@@ -1,5 +1,9 @@
-"""The feed index route. The feeds themselves are answered by feeds.web.feed_endpoint,
-in front of Flask; their URL scheme is documented in feeds.serving.spec."""
+"""The feed index route, and the feed URLs as Flask knows them.
+
+The feeds themselves are answered by feeds.web.feed_endpoint, in front of Flask (their URL
+scheme is feeds.serving.spec's); Flask holds them as build-only rules of the endpoint
+``feeds.feed``, so that ``url_for`` builds them, ``flask routes`` lists them, and the metrics'
+route label names a real endpoint."""
 
 from __future__ import annotations
 
@@ -12,6 +16,14 @@ from feeds.store import queries
 from feeds.web.app_state import app_state
 
 blueprint = Blueprint("feeds", __name__)
+FEED_RULES = (
+    "/feeds/all.<format>",
+    "/feeds/category/<slug>.<format>",
+    "/<lang>/feeds/all.<format>",
+    "/<lang>/feeds/category/<slug>.<format>",
+)
+for _rule in FEED_RULES:
+    blueprint.add_url_rule(_rule, endpoint="feed", build_only=True)
 
 
 def current_feed_index() -> dict[str, Any]:
