@@ -21,7 +21,7 @@ from werkzeug.test import TestResponse
 from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store
-from feeds.web import api as api_module
+from feeds.web.api import posts as api_module
 from tests.conftest import ADMIN_TOKEN as TOKEN
 from tests.conftest import REPO, parse_feed
 

@@ -21,7 +21,7 @@ from feeds.store import Store, StoreUnavailable, queries
 from feeds.store.models import WORDPRESS_IMPORTED
 from feeds.store.validation import Conflict, InvalidInput
 from feeds.store.writes import set_store_fact
-from feeds.web import api as api_module
+from feeds.web.api import posts as api_module
 from feeds.web.app_state import app_state
 from tests.conftest import ADMIN_TOKEN, REPO
 from tests.live import free_port, request, wait_for_port
