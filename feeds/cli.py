@@ -1,11 +1,22 @@
-"""The ``feeds`` command: init, demo, serve, check, import, export."""
+"""The ``feeds`` command: init, demo, serve, check, build, import, export, db.
+
+One setup for every command: the group reads the config once (``--config``), a command that
+needs the store says which schema it needs (``_with_store``), and every error a user can fix
+(a bad setting, an unreachable database, a schema behind, a refused import) leaves as one
+``Error: …`` line and exit status 1, in one place (``_FeedsGroup``).
+
+The schema policy: commands that write (init, db upgrade, demo, import) create or upgrade
+the schema; commands that read (export, build, check, serve) need it current and say to run
+``feeds db upgrade`` otherwise.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -17,13 +28,18 @@ if TYPE_CHECKING:
     from feeds.ingest.source import Source
 
 
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Turn the errors a user can cause or fix into a message and exit status 1."""
-    try:
-        yield
-    except (ConfigError, StoreUnavailable) as error:
-        raise click.ClickException(str(error)) from None
+# The errors a user can cause or fix: each is one line that says what to do.
+_USER_ERRORS = (ConfigError, StoreUnavailable, ImportFailed)
+
+
+class _FeedsGroup(click.Group):
+    """The command group: every user error of every command becomes ``Error: …``, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _USER_ERRORS as error:
+            raise click.ClickException(str(error)) from None
 
 
 class _Context:
@@ -33,15 +49,35 @@ class _Context:
         self.config_path = config_path
 
     def settings(self) -> Settings:
-        with _clear_errors():
-            return Settings.load(self.config_path)
-
-    def store(self, settings: Settings) -> Store:
-        with _clear_errors():
-            return Store(settings.database_url)
+        """The settings, read once per command."""
+        return Settings.load(self.config_path)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_Command = TypeVar("_Command", bound=Callable[..., None])
+
+
+def _with_store(schema: str) -> Callable[[_Command], _Command]:
+    """Give the command its settings and store, with the schema ``create``d (or upgraded),
+    ``current`` (else StoreUnavailable: run `feeds db upgrade`), or ``any``."""
+
+    def decorate(command: _Command) -> _Command:
+        @functools.wraps(command)
+        @click.pass_obj
+        def run(context: _Context, /, *args: Any, **kwargs: Any) -> None:
+            settings = context.settings()
+            store = Store(settings.database_url)
+            if schema == "create":
+                store.create_schema()
+            elif schema == "current":
+                store.check_schema()
+            command(settings, store, *args, **kwargs)
+
+        return cast(_Command, run)
+
+    return decorate
+
+
+@click.group(cls=_FeedsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -56,10 +92,10 @@ def main(context: click.Context, config_path: str | None) -> None:
 
 
 @main.command()
-@click.pass_obj
-def init(context: _Context) -> None:
+@_with_store("create")
+def init(_settings: Settings, store: Store) -> None:
     """Create the post store's schema in the configured database (runs the migrations)."""
-    _upgrade(context)
+    _say_schema(store)
 
 
 @main.group("db")
@@ -68,22 +104,19 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@click.pass_obj
-def db_upgrade(context: _Context) -> None:
+@_with_store("create")
+def db_upgrade(_settings: Settings, store: Store) -> None:
     """Bring the schema to the newest migration, keeping every post."""
-    _upgrade(context)
+    _say_schema(store)
 
 
 @db_group.command("current")
-@click.pass_obj
-def db_current(context: _Context) -> None:
+@_with_store("any")
+def db_current(_settings: Settings, store: Store) -> None:
     """Say which migration the database is at, and which this feeds needs."""
     from feeds.store.db import head_revision
 
-    settings = context.settings()
-    store = context.store(settings)
-    with _clear_errors():
-        current = store.schema_revision()
+    current = store.schema_revision()
     head = head_revision()
     state = "up to date" if current == head else "behind: run `feeds db upgrade`"
     click.echo(f"database at {current or 'no schema'}, feeds needs {head}: {state}")
@@ -91,12 +124,8 @@ def db_current(context: _Context) -> None:
         sys.exit(1)
 
 
-def _upgrade(context: _Context) -> None:
-    settings = context.settings()
-    store = context.store(settings)
-    with _clear_errors():
-        store.create_schema()
-        revision = store.schema_revision()
+def _say_schema(store: Store) -> None:
+    revision = store.schema_revision()
     where = store.engine.url.render_as_string(hide_password=True)
     click.echo(f"schema at migration {revision} in {where}")
 
@@ -110,27 +139,23 @@ def _upgrade(context: _Context) -> None:
     show_default=True,
     help="How many generated posts besides the sample page's own.",
 )
-@click.pass_obj
-def demo(context: _Context, count: int) -> None:
+@_with_store("create")
+def demo(settings: Settings, store: Store, count: int) -> None:
     """Load the demo blog: the sample page's posts plus COUNT generated ones.
 
     Running it again adds only the posts that are missing.
     """
     from feeds.tools.demo import demo_posts, load_demo, seed_data
 
-    settings = context.settings()
-    store = context.store(settings)
-    with _clear_errors():
-        store.create_schema()
-        total = len(seed_data()["posts"]) + count
-        with (
-            store.writing() as session,
-            click.progressbar(
-                demo_posts(settings, count), length=total, label="demo posts", file=sys.stderr
-            ) as posts,
-        ):
-            result = load_demo(session, settings, posts)
-            session.commit()
+    total = len(seed_data()["posts"]) + count
+    with (
+        store.writing() as session,
+        click.progressbar(
+            demo_posts(settings, count), length=total, label="demo posts", file=sys.stderr
+        ) as posts,
+    ):
+        result = load_demo(session, settings, posts)
+        session.commit()
     click.echo(f"demo loaded: {result.created} created, {result.unchanged} already there")
 
 
@@ -163,8 +188,7 @@ def serve(
     from feeds.web.app_state import app_state
 
     settings = context.settings()
-    with _clear_errors():
-        app = create_app(settings)  # fails here, once, on bad settings or a schema behind
+    app = create_app(settings)  # fails here, once, on bad settings or a schema behind
     click.echo(f"serving {settings.site_title!r} feeds on http://{host}:{port}/feeds.json")
     if production:
         app_state(app).store.dispose()  # each worker creates the app and its pool
@@ -177,8 +201,8 @@ def serve(
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.pass_obj
-def build(context: _Context, directory: str) -> None:
+@_with_store("current")
+def build(settings: Settings, store: Store, directory: str) -> None:
     """Write every feed (and a .gz of each) into DIRECTORY for nginx or a CDN.
 
     Incremental and atomic: only feeds whose revision moved are rendered and rewritten.
@@ -188,14 +212,10 @@ def build(context: _Context, directory: str) -> None:
     from feeds.serving.service import FeedService
     from feeds.tools.static_build import build_static
 
-    settings = context.settings()
-    store = context.store(settings)
-    with _clear_errors():
-        store.check_schema()
-        try:
-            result = build_static(FeedService(settings, store), Path(directory))
-        except OSError as error:
-            raise click.ClickException(f"cannot write {directory}: {error.strerror}") from None
+    try:
+        result = build_static(FeedService(settings, store), Path(directory))
+    except OSError as error:
+        raise click.ClickException(f"cannot write {directory}: {error.strerror}") from None
     click.echo(
         f"built {directory}: {len(result.written)} written, {len(result.identical)} unchanged, "
         f"{len(result.skipped)} skipped (revision unchanged), {len(result.removed)} removed"
@@ -213,10 +233,9 @@ def check(context: _Context) -> None:
     from feeds.web.app_state import app_state
 
     settings = context.settings()
-    with _clear_errors():
-        app = create_app(settings)
-        with app_state(app).store.session() as session:
-            slugs = [c.slug for c in queries.all_categories(session)]
+    app = create_app(settings)
+    with app_state(app).store.session() as session:
+        slugs = [c.slug for c in queries.all_categories(session)]
     client = app.test_client()
     failures = 0
     specs = every_feed(settings, slugs)
@@ -285,8 +304,8 @@ def import_group() -> None:
 @click.argument("file")
 @_language_option
 @_import_options
-@click.pass_obj
-def import_wxr_command(context: _Context, file: str, **options: Any) -> None:
+@_with_store("create")
+def import_wxr_command(settings: Settings, store: Store, file: str, **options: Any) -> None:
     """Import a WordPress export (WXR) FILE: its posts, drafts and scheduled posts.
 
     Each post keeps its WordPress <guid> as its entry id; pages, attachments, menu items
@@ -294,38 +313,41 @@ def import_wxr_command(context: _Context, file: str, **options: Any) -> None:
     """
     from feeds.ingest.wxr import WXR_IMPORTER
 
-    _run_import(context, WXR_IMPORTER, file, ImportOptions(**options))
+    _run_import(settings, store, WXR_IMPORTER, file, ImportOptions(**options))
 
 
 @import_group.command("feed")
 @click.argument("url_or_file")
 @_language_option
 @_import_options
-@click.pass_obj
-def import_feed_command(context: _Context, url_or_file: str, **options: Any) -> None:
+@_with_store("create")
+def import_feed_command(settings: Settings, store: Store, url_or_file: str, **options: Any) -> None:
     """Import an RSS or Atom feed's entries, from a URL or a file.
 
     Each entry keeps its own id (guid, else link), so that readers see no duplicates.
     """
     from feeds.ingest.feed import FEED_IMPORTER
 
-    _run_import(context, FEED_IMPORTER, url_or_file, ImportOptions(**options), allow_url=True)
+    _run_import(
+        settings, store, FEED_IMPORTER, url_or_file, ImportOptions(**options), allow_url=True
+    )
 
 
 @import_group.command("jsonl")
 @click.argument("file")
 @_import_options
-@click.pass_obj
-def import_jsonl_command(context: _Context, file: str, **options: Any) -> None:
+@_with_store("create")
+def import_jsonl_command(settings: Settings, store: Store, file: str, **options: Any) -> None:
     """Import JSON Lines FILE (- for standard input): one post a line, as `feeds export`
     writes it. Posts are matched by external_id, else entry_id."""
     from feeds.ingest.jsonl import JSONL_IMPORTER
 
-    _run_import(context, JSONL_IMPORTER, file, ImportOptions(**options))
+    _run_import(settings, store, JSONL_IMPORTER, file, ImportOptions(**options))
 
 
 def _run_import(
-    context: _Context,
+    settings: Settings,
+    store: Store,
     importer: Importer,
     location: str,
     options: ImportOptions,
@@ -334,18 +356,11 @@ def _run_import(
     """Open the source, run the importer with a progress bar, print the counts and skips."""
     from feeds.ingest.source import open_source
 
-    settings = context.settings()
-    store = context.store(settings)
-    with _clear_errors():
-        store.create_schema()
-    try:
-        with (
-            open_source(location, allow_url, settings=settings) as source,
-            _progress(source) as progress,
-        ):
-            report = importer.run(store, settings, source, options, progress)
-    except ImportFailed as error:
-        raise click.ClickException(str(error)) from None
+    with (
+        open_source(location, allow_url, settings=settings) as source,
+        _progress(source) as progress,
+    ):
+        report = importer.run(store, settings, source, options, progress)
     click.echo(report.counts() + (" (dry run: nothing was written)" if report.dry_run else ""))
     for skip in report.skips:
         click.echo(f"  {skip.position}: {skip.reason}")
@@ -365,20 +380,16 @@ def _progress(source: Source) -> Iterator[Callable[[], None] | None]:
 
 @main.command("export")
 @click.argument("file", default="-")
-@click.pass_obj
-def export(context: _Context, file: str) -> None:
+@_with_store("current")
+def export(settings: Settings, store: Store, file: str) -> None:
     """Write every post, drafts too, to FILE (default: standard output) as JSON Lines.
 
     `feeds import jsonl` reads it back: into an empty store, it gives the same posts.
     """
     from feeds.ingest.export import STDOUT, export_posts
 
-    settings = context.settings()
-    store = context.store(settings)
-    with _clear_errors():
-        store.check_schema()
-        try:
-            count = export_posts(store, settings, file)
-        except OSError as error:
-            raise click.ClickException(f"cannot write {file}: {error.strerror}") from None
+    try:
+        count = export_posts(store, settings, file)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {file}: {error.strerror}") from None
     click.echo(f"exported {count} posts to {file}", err=file == STDOUT)

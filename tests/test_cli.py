@@ -167,3 +167,35 @@ def test_build_refuses_a_database_without_schema(env: dict[str, str], tmp_path: 
     code, output = run(env, "build", str(tmp_path / "site"))
     assert code == 1
     assert "run `feeds init` first" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export"], "no feeds schema yet: run `feeds init` first"),
+        (["build", "out"], "no feeds schema yet: run `feeds init` first"),
+        (["check"], "no feeds schema yet: run `feeds init` first"),
+        (["serve", "--port", "1"], "no feeds schema yet: run `feeds init` first"),
+        (["import", "jsonl", "missing.jsonl"], "cannot read missing.jsonl"),
+    ],
+)
+def test_every_command_answers_a_fixable_error_with_one_error_line(
+    env: dict[str, str], args: list[str], message: str
+) -> None:
+    """One setup for every command: the same mapping of user errors to `Error: …`, exit 1."""
+    code, output = run(env, *args)
+    assert code == 1, output
+    lines = [line for line in output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and message in lines[0], output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("command", ["export", "build", "check", "serve"])
+def test_a_misspelled_environment_variable_stops_every_command(
+    env: dict[str, str], command: str
+) -> None:
+    code, output = run(
+        {**env, "FEEDS_ITME_PER_FEED": "5"}, command, *(["out"] * (command == "build"))
+    )
+    assert code == 1
+    assert output.strip().endswith("did you mean FEEDS_ITEMS_PER_FEED?")
