@@ -167,7 +167,7 @@ def running(spec: ServerSpec, ready_path: str, log_dir: Path) -> Iterator[Server
         _wait_ready(server, ready_path)
         yield server
     finally:
-        _stop(process)
+        stop_process_group(process)
         log.close()
 
 
@@ -184,7 +184,7 @@ def _wait_ready(server: Server, path: str) -> None:
     raise RuntimeError(f"{server.spec.label} did not answer {path} in {START_SECONDS} s")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
     """End the server's process group (it was started in its own session), then reap it."""
     for sent in (signal.SIGTERM, signal.SIGKILL):
         try:

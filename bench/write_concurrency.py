@@ -25,7 +25,6 @@ import http.client
 import json
 import os
 import random
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -41,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import HOST, REPO, VENV_BIN, aligned, free_port
+from harness import HOST, REPO, VENV_BIN, aligned, free_port, stop_process_group
 
 TOKEN = "bench-write-concurrency-token"
 SEED_POSTS = 200
@@ -194,7 +193,7 @@ def serving(
             wait_ready(process, port)
             yield port
         finally:
-            stop(process)
+            stop_process_group(process)
 
 
 def wait_ready(process: subprocess.Popen[bytes], port: int) -> None:
@@ -209,19 +208,6 @@ def wait_ready(process: subprocess.Popen[bytes], port: int) -> None:
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
     raise RuntimeError(f"the server did not get ready in {START_SECONDS} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    for sent in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sent)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=30)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def missing(database: Path, slugs: Sequence[str]) -> int:
