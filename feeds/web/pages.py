@@ -14,13 +14,13 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from feeds.serving.links import text_direction
+from feeds.serving.spec import FeedFormat
 from feeds.settings import Settings
 from feeds.web.app_state import app_state
 from feeds.web.http import NOSNIFF, PAGE_POLICY
 from feeds.web.routes import current_feed_index
 
 blueprint = Blueprint("pages", __name__)
-FORMAT_NAMES = {"atom": "Atom", "rss": "RSS"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def feeds_page() -> Response:
         settings=settings,
         discovery=[feed for feed in feeds if feed["category"] is None],
         groups=list(_groups(settings, feeds)),
-        format_names=FORMAT_NAMES,
+        formats={fmt.value: fmt for fmt in FeedFormat},
     )
     response = Response(html, content_type="text/html; charset=utf-8")
     response.cache_control.public = True
