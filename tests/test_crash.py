@@ -3,6 +3,7 @@ is half-written, and sending the unacknowledged writes again completes the job."
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -115,7 +116,9 @@ def test_kill_9_in_a_burst_of_writes_loses_nothing_acknowledged_and_resending_co
                 sent[external_id] = post
             try:
                 status, body = put(port, external_id, post)
-            except OSError:  # the server died with the request in flight, or before it
+            # The server died with the request in flight, or before it: the connection is
+            # refused or reset, or the answer is cut short (http.client's own exceptions).
+            except (OSError, http.client.HTTPException):
                 with lock:
                     unanswered.add(external_id)
                 continue
