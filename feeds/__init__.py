@@ -24,6 +24,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     store.check_schema()
 
     app = Flask(__name__)
+    # A path is taken as sent: merging "//" would answer 308 (with werkzeug's HTML page) and
+    # send /api/posts/external/%2F0 on to another external id.
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.cache_max_age  # feeds/static/
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -279,7 +279,8 @@ class _Fetch:
                         f"the body is {coding}-encoded, which feeds does not decode "
                         "(it asked for identity)"
                     )
-                assert self._socket is not None
+                if self._socket is None:
+                    raise RuntimeError("the download's socket is not open")
                 with Body(self, response, self._socket) as body:
                     yield body
                 return
@@ -341,7 +342,8 @@ class _Fetch:
                 self._watch(None)
                 sock.close()
         else:
-            assert error is not None
+            if error is None:
+                raise RuntimeError("a failed download has its error")
             raise self.network_failure(error, f"cannot connect to {target.host} port {target.port}")
         connection: http.client.HTTPConnection
         try:
@@ -397,7 +399,8 @@ class _Fetch:
         self, connection: http.client.HTTPConnection, target: _Target
     ) -> http.client.HTTPResponse:
         """Send the GET and read the status and headers of the answer."""
-        assert self._socket is not None
+        if self._socket is None:
+            raise RuntimeError("the download's socket is not open")
         try:
             self._socket.settimeout(self.remaining())
             connection.request(

@@ -97,7 +97,8 @@ def wxr_records(source: Source, settings: Settings, language: str | None) -> Ite
     number = 0
     for unit in reader.units():
         name = names.of(unit.tag)
-        assert unit.element is not None  # units are built
+        if unit.element is None:
+            raise RuntimeError("a unit is built before it is read")
         if name == "item":
             number += 1
             if channel.language is None:

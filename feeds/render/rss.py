@@ -42,7 +42,8 @@ class _AtomLinks(BaseExtension):
 
     def extend_rss(self, feed: etree._Element) -> etree._Element:
         channel = feed.find("channel")
-        assert channel is not None, "feedgen writes RSS with a channel"
+        if channel is None:
+            raise RuntimeError("feedgen writes RSS with a channel")
         for link in self.links:
             attributes = {"href": link.href, "rel": link.rel}
             if link.media_type:

@@ -105,7 +105,8 @@ class _BulkLoader:
             for post, entry_id in zip(posts, entry_ids, strict=True)
         ]
         posts_table = Post.__table__
-        assert isinstance(posts_table, Table)  # typed FromClause by the declarative base
+        if not isinstance(posts_table, Table):  # typed FromClause by the declarative base
+            raise RuntimeError("the posts model maps a table")
         statement = insert(posts_table).returning(posts_table.c.id, sort_by_parameter_order=True)
         return list(self.session.execute(statement, rows).scalars())
 

@@ -116,14 +116,16 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
+    if head is None:
+        raise RuntimeError("the migrations have a head")
     return head
 
 
 def _driver_execute(connection: Connection, statement: str) -> None:
     """Run ``statement`` on the driver's own connection, outside SQLAlchemy's transaction."""
     driver = connection.connection.dbapi_connection
-    assert driver is not None, "an open connection has its driver connection"
+    if driver is None:
+        raise RuntimeError("an open connection has its driver connection")
     driver.execute(statement)
 
 

@@ -58,23 +58,44 @@ def reindex(session: Session, post: Post, old_scopes: list[str], now: datetime) 
 
 
 def touch_scopes(session: Session, scopes: Iterable[str], now: datetime) -> None:
-    """Move on the revision of each scope, and of the whole store, in one statement."""
+    """Move on the store's revision, and give each touched scope that revision.
+
+    Revisions come from one counter for the whole store, so that no two states of any scopes
+    share a number: a category made again under a deleted one's slug (a new scope, its
+    revision starting afresh) can never be taken for the old one's cached feed."""
+    revision = _next_store_revision(session, now)
     rows = [
-        {"scope": scope, "revision": 1, "changed": now} for scope in sorted({*scopes, STORE_SCOPE})
+        {"scope": scope, "revision": revision, "changed": now}
+        for scope in sorted(set(scopes) - {STORE_SCOPE})
     ]
+    if not rows:
+        return
     statement = dialect_insert(session)(ScopeRevision).values(rows)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[ScopeRevision.scope],
-            set_={"revision": ScopeRevision.revision + 1, "changed": statement.excluded.changed},
+            set_={"revision": statement.excluded.revision, "changed": statement.excluded.changed},
         )
     )
 
 
 def touch_every_scope(session: Session, now: datetime) -> None:
     """Move on every scope's revision: for changes any entry may show (a category's name)."""
-    session.execute(update(ScopeRevision).values(revision=ScopeRevision.revision + 1, changed=now))
-    touch_scopes(session, [], now)
+    revision = _next_store_revision(session, now)
+    session.execute(update(ScopeRevision).values(revision=revision, changed=now))
+
+
+def _next_store_revision(session: Session, now: datetime) -> int:
+    """The store's revision, moved on by one (the row is locked until the transaction ends,
+    so concurrent writers draw distinct numbers)."""
+    statement = dialect_insert(session)(ScopeRevision).values(
+        scope=STORE_SCOPE, revision=1, changed=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[ScopeRevision.scope],
+        set_={"revision": ScopeRevision.revision + 1, "changed": statement.excluded.changed},
+    ).returning(ScopeRevision.revision)
+    return int(session.execute(statement).scalar_one())
 
 
 def dialect_insert(session: Session) -> Callable[[Any], Any]:

@@ -71,7 +71,8 @@ def feed_content(
     if len(posts) > limit:
         posts = posts[:limit]
         last = posts[-1]
-        assert last.published is not None
+        if last.published is None:
+            raise RuntimeError("a post in a feed is published")
         next_page = PageCursor(last.published, last.id)
     records = tuple(post_record(post) for post in posts)
     term = Term(category.slug, category.name) if category else None
@@ -102,7 +103,8 @@ def feed_content(
 
 def post_record(post: Post) -> PostRecord:
     """A published post (loaded with its categories, tags and authors) as plain values."""
-    assert post.published is not None
+    if post.published is None:
+        raise RuntimeError("a post in a feed is published")
     return PostRecord(
         id=post.id,
         entry_id=post.entry_id,
