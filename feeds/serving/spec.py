@@ -18,7 +18,7 @@ from enum import StrEnum
 from urllib.parse import parse_qs
 
 from feeds.settings import Settings
-from feeds.store.cleaning import printable
+from feeds.text import printable
 
 
 class FeedFormat(StrEnum):
