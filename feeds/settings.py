@@ -3,7 +3,8 @@
 Every key of the config file can be overridden by an environment variable named
 ``FEEDS_`` + the key in upper case (``database_url`` → ``FEEDS_DATABASE_URL``).
 String keys take the variable's text as it is; other keys take a TOML value
-(``FEEDS_ITEMS_PER_FEED=20``, ``FEEDS_LANGUAGES='{en = "English", fr = "Français"}'``).
+(``FEEDS_ITEMS_PER_FEED=20``, ``FEEDS_LANGUAGES='{en = "English", fr = "Français"}'``,
+``FEEDS_HUBS='[{url = "https://hub.example/"}]'``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,58 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message says which key and why."""
 
 
+HUB_PARAMS = ("hub.url", "hub.topic")
+MAX_HUB_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Hub:
+    """A WebSub hub: every feed links to it (rel="hub"), and a change is published to it by
+    a POST of ``hub.mode=publish`` with the changed feeds' URLs in ``param`` (``hub.url``
+    or ``hub.topic``, as the hub reads them), at most ``batch`` URLs a request."""
+
+    url: str
+    param: str = "hub.url"
+    batch: int = 100
+
+    def __post_init__(self) -> None:
+        _require_absolute_url("url", self.url)
+        if not self.url.isascii() or any(c in _NOT_IN_A_LINK for c in self.url):
+            raise ConfigError(
+                f"url: {self.url!r} must be ASCII, with no spaces, quotes or <>: "
+                "percent-encode the rest"
+            )
+        if self.param not in HUB_PARAMS:
+            raise ConfigError(f"param: {self.param!r} is not one of {', '.join(HUB_PARAMS)}")
+        if not 1 <= self.batch <= MAX_HUB_BATCH:
+            raise ConfigError(f"batch: must be from 1 to {MAX_HUB_BATCH}")
+
+    @classmethod
+    def from_table(cls, position: int, table: Any) -> Hub:
+        """The hub of the ``position``-th ``[[hubs]]`` table, checking its keys and values
+        (ConfigError naming ``hubs[position].<key>``)."""
+        where = f"hubs[{position}]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: expected a table, got {type(table).__name__}")
+        _refuse_unknown_keys(f"{where}: ", table, [f.name for f in fields(cls)])
+        if "url" not in table:
+            raise ConfigError(f"{where}: url is required")
+        for name, expected in get_type_hints(cls).items():
+            value = table.get(name)
+            if name in table and (isinstance(value, bool) or not isinstance(value, expected)):
+                raise ConfigError(
+                    f"{where}.{name}: expected {expected.__name__}, got {type(value).__name__}"
+                )
+        try:
+            return cls(**table)
+        except ConfigError as error:
+            raise ConfigError(f"{where}.{error}") from None
+
+
+# Characters a URL in an HTTP Link header (<…>) cannot hold as they are.
+_NOT_IN_A_LINK = frozenset('"<>\\^`{|}\x7f') | frozenset(map(chr, range(33)))
+
+
 @dataclass(frozen=True)
 class Settings:
     """What feeds needs to know about the site it serves."""
@@ -47,6 +100,11 @@ class Settings:
     languages: Mapping[str, str] = field(default_factory=lambda: {"en": "English"})
     items_per_feed: int = 50
     cache_max_age: int = 300
+    # Shared caches (a CDN, a proxy): how long they hold a feed (s-maxage, at most
+    # cache_max_age), and, with cdn_max_age, how long a CDN that is purged on change may.
+    shared_max_age: int = 60
+    cdn_max_age: int = 0
+    stale_while_revalidate_seconds: int = 60
     database_url: str = "sqlite:///feeds.db"
     max_request_bytes: int = 1_048_576
     cache_bytes: int = 67_108_864
@@ -65,6 +123,8 @@ class Settings:
     # With the database unreachable, cached feeds are still served this long.
     stale_if_error_seconds: int = 86_400
     auth_failures_per_minute: int = 10
+    # WebSub hubs every feed links to, and changes are published to.
+    hubs: tuple[Hub, ...] = ()
     # A secret: only from FEEDS_ADMIN_TOKEN or the file FEEDS_ADMIN_TOKEN_FILE names.
     admin_token: str = field(default="", repr=False)
 
@@ -80,7 +140,13 @@ class Settings:
             )
         if self.items_per_feed < 1:
             raise ConfigError("items_per_feed: must be at least 1")
-        for name in ("cache_max_age", "deleted_entries_days"):
+        for name in (
+            "cache_max_age",
+            "shared_max_age",
+            "cdn_max_age",
+            "stale_while_revalidate_seconds",
+            "deleted_entries_days",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must not be negative")
         for name in ("revision_check_seconds", "stale_if_error_seconds", "import_max_redirects"):
@@ -113,6 +179,7 @@ class Settings:
         _require_absolute_url(
             "language_home_url", _fill("language_home_url", self.language_home_url)
         )
+        _check_hubs(self.hubs)
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         object.__setattr__(self, "languages", dict(self.languages))
 
@@ -142,17 +209,25 @@ class Settings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
         """Build settings from plain values, checking every key and type."""
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown key {unknown[0]!r} (known keys: {', '.join(known)})")
+        _refuse_unknown_keys("", values, [f.name for f in fields(cls)])
         for name, value in values.items():
             _check_type(name, value)
+        values = dict(values)
+        if "hubs" in values:
+            values["hubs"] = tuple(
+                Hub.from_table(position, table) for position, table in enumerate(values["hubs"])
+            )
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy of these settings with some keys changed."""
         return dataclasses.replace(self, **changes)
+
+
+def _refuse_unknown_keys(where: str, values: Mapping[str, Any], known: list[str]) -> None:
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}unknown key {unknown[0]!r} (known keys: {', '.join(known)})")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -218,6 +293,8 @@ def _checked_class(hint: Any) -> type:
     origin = get_origin(hint)
     if isinstance(origin, type) and issubclass(origin, Mapping) and get_args(hint) == (str, str):
         return dict  # a TOML table of strings
+    if origin is tuple and get_args(hint) == (Hub, ...):
+        return list  # a TOML array of tables
     raise TypeError(f"Settings: no type check for {hint}")
 
 
@@ -231,6 +308,8 @@ def _type_name(hint: Any) -> str:
     """``int``, ``Mapping[str, str]``: a type hint as the config's author reads it."""
     if isinstance(hint, type):
         return hint.__name__
+    if get_origin(hint) is tuple:
+        return "an array of tables"
     arguments = ", ".join(_type_name(argument) for argument in get_args(hint))
     return f"{_type_name(get_origin(hint))}[{arguments}]"
 
@@ -244,6 +323,15 @@ def _check_type(name: str, value: Any) -> None:
         raise ConfigError(f"{name}: expected {hint}, got {type(value).__name__}")
     if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(f"{name}: every value must be a string")
+
+
+def _check_hubs(hubs: tuple[Hub, ...]) -> None:
+    if not isinstance(hubs, tuple) or not all(isinstance(hub, Hub) for hub in hubs):
+        raise ConfigError("hubs: expected a tuple of Hub")
+    urls = [hub.url for hub in hubs]
+    for url in urls:
+        if urls.count(url) > 1:
+            raise ConfigError(f"hubs: {url!r} is listed twice")
 
 
 def _fill(name: str, template: str, home: str = "https://example.com") -> str:

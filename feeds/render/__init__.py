@@ -17,7 +17,7 @@ from datetime import datetime
 
 from feeds.render.atom import write_atom
 from feeds.render.describe import describe, feed_title
-from feeds.render.document import FeedDocument
+from feeds.render.document import FeedDocument, Link
 from feeds.render.rss import write_rss
 from feeds.serving.content import FeedContent
 from feeds.serving.spec import FeedFormat, FeedSpec
@@ -31,16 +31,22 @@ WRITERS: dict[FeedFormat, Callable[[FeedDocument], bytes]] = {
 
 @dataclass(frozen=True)
 class RenderedFeed:
-    """A feed document and the time it last changed (its newest entry's update)."""
+    """A feed document, the time it last changed (its newest entry's update), the links
+    its HTTP answers repeat (hubs and self, see FeedDocument.header_links) and the store
+    scope it shows (the key of the caches in front, feeds.serving.surrogate)."""
 
     body: bytes
     updated: datetime
+    header_links: tuple[Link, ...] = ()
+    scope: str = "site"
 
 
 def render_feed(spec: FeedSpec, settings: Settings, content: FeedContent) -> RenderedFeed:
     """The feed ``spec`` holding ``content``, in its format."""
     document = describe(spec, settings, content)
-    return RenderedFeed(WRITERS[spec.format](document), document.updated)
+    return RenderedFeed(
+        WRITERS[spec.format](document), document.updated, document.header_links, content.scope
+    )
 
 
 __all__ = ["WRITERS", "FeedDocument", "RenderedFeed", "describe", "feed_title", "render_feed"]

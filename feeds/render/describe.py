@@ -22,7 +22,9 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
 
     Its update time is its newest entry's, or its newest deletion's: a deletion changes
     the feed too. Every page links to itself, to the blog page it mirrors, and (RFC 5005)
-    to the first page and the next, older one."""
+    to the first page and the next, older one. The first page also links to each WebSub
+    hub: it is the topic published to the hubs; an older page is never published, so a
+    subscription to it would never hear of a change."""
     links = SiteLinks(settings)
     category = content.category
     language = spec.language or settings.default_language
@@ -36,7 +38,9 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     )
     first_url = links.feed(spec.page(None))
     feed_links = [Link(links.feed(spec), "self", feed_type), Link(alternate, "alternate", HTML)]
-    if spec.before is not None:
+    if spec.before is None:
+        feed_links += [Link(hub.url, "hub") for hub in settings.hubs]
+    else:
         feed_links.append(Link(first_url, "first", feed_type))
     if content.next_page is not None:
         feed_links.append(Link(links.feed(spec.page(content.next_page)), "next", feed_type))

@@ -61,7 +61,8 @@ class FeedDocument:
     first) and tombstones.
 
     ``links`` holds every feed-level link: self (the document's own URL), alternate (the
-    blog page it mirrors), and first/next for RFC 5005 pages.
+    blog page it mirrors), hub (each WebSub hub, on the first page), and first/next for
+    RFC 5005 pages.
     """
 
     id: str
@@ -80,3 +81,11 @@ class FeedDocument:
     def link(self, rel: str) -> Link | None:
         """The first link with this relation, if any."""
         return next((link for link in self.links if link.rel == rel), None)
+
+    @property
+    def header_links(self) -> tuple[Link, ...]:
+        """The links an HTTP answer repeats in its Link header (WebSub discovery): each hub,
+        then self."""
+        return tuple(link for link in self.links if link.rel == "hub") + tuple(
+            link for link in self.links if link.rel == "self"
+        )

@@ -41,12 +41,16 @@ class _AtomLinks(BaseExtension):
         self.links: list[Link] = []
 
     def extend_rss(self, feed: etree._Element) -> etree._Element:
-        channel = feed.find("channel")
-        if channel is None:
-            raise RuntimeError("feedgen writes RSS with a channel")
+        # Next to the self link feedgen wrote, so that a reader finds them together.
+        self_link = feed.find(f"channel/{{{ATOM_NS}}}link[@rel='self']")
+        if self_link is None:
+            raise RuntimeError("feedgen writes RSS with an atom:link rel='self'")
+        previous = self_link
         for link in self.links:
             attributes = {"href": link.href, "rel": link.rel}
             if link.media_type:
                 attributes["type"] = link.media_type
-            etree.SubElement(channel, f"{{{ATOM_NS}}}link", attributes)
+            element = etree.Element(f"{{{ATOM_NS}}}link", attributes)
+            previous.addnext(element)
+            previous = element
         return feed

@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from werkzeug.http import http_date
 
 from feeds.render import RenderedFeed
+from feeds.serving.links import link_header
 from feeds.serving.spec import FeedSpec
+from feeds.serving.surrogate import surrogate_keys
 
 GZIP_LEVEL = 9  # compressed once per revision, so the best ratio is worth its time
 
@@ -25,6 +27,9 @@ GZIP_LEVEL = 9  # compressed once per revision, so the best ratio is worth its t
 class Representation:
     """One rendered feed and everything its HTTP answers need, computed once.
 
+    ``headers`` are those every answer of it carries, 200 or 304, whatever the encoding:
+    Last-Modified, Link (its hubs and self, for WebSub discovery), and the surrogate keys of
+    the caches in front (``Surrogate-Key`` space-separated, ``Cache-Tag`` comma-separated).
     ``revision`` is the scope revision it was rendered at; ``valid_until`` is when it goes
     stale with no write at all (a scheduled post falls due, a tombstone ages out);
     ``rendered_at`` is when it was read from the store, so known current then.
@@ -34,7 +39,7 @@ class Representation:
     gzip: bytes
     etag: str
     last_modified: datetime
-    last_modified_header: str
+    headers: tuple[tuple[str, str], ...]
     revision: int
     valid_until: datetime | None
     rendered_at: datetime
@@ -50,13 +55,20 @@ class Representation:
         """Compress and tag a feed rendered at ``rendered_at`` (default: now).
 
         The ETag hashes the bytes, once here: every worker and instance that renders the
-        same feed gives it the same ETag, and a cache hit hashes nothing."""
+        same feed gives it the same ETag, and a cache hit hashes nothing; its headers are
+        formatted here too."""
+        keys = surrogate_keys(rendered.scope)
+        headers = [("Last-Modified", http_date(rendered.updated))]
+        if rendered.header_links:
+            links = ((link.href, link.rel) for link in rendered.header_links)
+            headers.append(("Link", link_header(links)))
+        headers += [("Surrogate-Key", " ".join(keys)), ("Cache-Tag", ",".join(keys))]
         return cls(
             identity=rendered.body,
             gzip=gzip.compress(rendered.body, compresslevel=GZIP_LEVEL, mtime=0),
             etag=hashlib.blake2b(rendered.body, digest_size=12).hexdigest(),
             last_modified=rendered.updated,
-            last_modified_header=http_date(rendered.updated),
+            headers=tuple(headers),
             revision=revision,
             valid_until=valid_until,
             rendered_at=rendered_at or datetime.now(UTC),
@@ -65,7 +77,7 @@ class Representation:
     @property
     def size(self) -> int:
         """Bytes this representation holds in the cache."""
-        return len(self.identity) + len(self.gzip) + 200
+        return len(self.identity) + len(self.gzip) + 200 + sum(len(v) for _, v in self.headers)
 
     def is_current(self, revision: int, now: datetime) -> bool:
         """Whether it still shows the feed at ``revision`` and time ``now``."""

@@ -62,10 +62,12 @@ class FeedContent:
     """What a feed shows: its category (if it has one), its posts newest first, and the
     posts deleted from it lately (newest first); ``next_page`` is the cursor of the next,
     older page if there is one. ``valid_until`` is when it next changes with no write (a
-    scheduled post falls due, a tombstone ages out), if ever."""
+    scheduled post falls due, a tombstone ages out), if ever. ``scope`` is the store's key
+    of the feed scope it was read from (feeds.store.index.scope_key)."""
 
     category: Term | None
     posts: tuple[PostRecord, ...]
     next_page: PageCursor | None = None
     deletions: tuple[Deletion, ...] = ()
     valid_until: datetime | None = None
+    scope: str = "site"

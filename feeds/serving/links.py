@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from urllib.parse import quote
+
 from feeds.serving.spec import FeedSpec
 from feeds.settings import Settings
 
@@ -9,6 +12,23 @@ from feeds.settings import Settings
 _RTL_LANGUAGES = frozenset(
     {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "ur", "yi"}
 )
+
+# What a URI holds as it is (RFC 3986 reserved and unreserved characters, and % of a
+# percent-encoding already made); quote() keeps letters, digits and -._~ anyway.
+_URI_CHARACTERS = ";/?:@&=+$,!*'()#[]%"
+
+
+def as_uri(iri: str) -> str:
+    """The ASCII URI an IRI stands for (RFC 3987 3.1): every other character percent-encoded
+    as UTF-8. Documents carry a feed's URL as an IRI (a category slug may be Unicode);
+    HTTP headers, and hub pings, carry this form of it."""
+    return quote(iri, safe=_URI_CHARACTERS)
+
+
+def link_header(links: Iterable[tuple[str, str]]) -> str:
+    """An HTTP Link header value (RFC 8288) of (URL, rel) pairs:
+    ``<https://hub.example/>; rel="hub", <https://…/feeds/all.atom>; rel="self"``."""
+    return ", ".join(f'<{as_uri(url)}>; rel="{rel}"' for url, rel in links)
 
 
 def text_direction(language: str) -> str:

@@ -78,7 +78,7 @@ def feed_content(
     term = Term(category.slug, category.name) if category else None
     if spec.before is not None:
         # An older page only changes with a write: scheduled posts are newer than any cursor.
-        return FeedContent(term, records, next_page=next_page)
+        return FeedContent(term, records, next_page=next_page, scope=scope)
     in_window = (DeletedEntry.scope == scope, DeletedEntry.deleted > now - deleted_window)
     deletions = (
         select(DeletedEntry).where(*in_window).order_by(DeletedEntry.deleted.desc()).limit(limit)
@@ -98,6 +98,7 @@ def feed_content(
             Deletion(d.entry_id, d.deleted, d.link) for d in session.scalars(deletions)
         ),
         valid_until=min((c for c in changes if c is not None), default=None),
+        scope=scope,
     )
 
 

@@ -40,10 +40,7 @@ class FeedEndpoint:
     def __init__(self, service: FeedService, app: WSGIApp) -> None:
         self.service = service
         self.app = app
-        settings = service.settings
-        self.cache_control = feed_cache_control(
-            settings.cache_max_age, settings.stale_if_error_seconds
-        )
+        self.cache_control = feed_cache_control(service.settings)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

@@ -12,6 +12,7 @@ from werkzeug.datastructures import Accept
 from werkzeug.http import is_resource_modified, parse_accept_header
 
 from feeds.serving.cache import Representation
+from feeds.settings import Settings
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 """A WSGI answer: status code, headers, body."""
@@ -34,12 +35,30 @@ PAGE_POLICY = (
 STALE_HEADER = ("Feeds-Stale", "store-unavailable")
 
 
-def feed_cache_control(max_age: int, stale_if_error: int) -> str:
-    """The Cache-Control of every feed answer: public, ``max_age`` seconds, and (RFC 5861)
-    ``stale-if-error``: a cache in front of feeds may keep serving its copy that long after
-    it went stale when feeds answers with an error, as feeds does itself."""
-    value = f"public, max-age={max_age}"
-    return f"{value}, stale-if-error={stale_if_error}" if stale_if_error > 0 else value
+def feed_cache_control(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The caching headers of every feed answer, made once per process.
+
+    ``Cache-Control``: clients keep a feed ``cache_max_age`` seconds, shared caches (a CDN,
+    a proxy) ``shared_max_age`` (s-maxage), never longer than clients, since nothing tells
+    them of a change; then (RFC 5861) any cache may answer with its stale copy for
+    ``stale_while_revalidate_seconds`` while it fetches a new one, and for
+    ``stale_if_error_seconds`` while feeds answers with an error, as feeds does itself.
+    ``CDN-Cache-Control`` (RFC 9213), only with ``cdn_max_age``: the CDN, which is purged
+    on change (Surrogate-Key, Cache-Tag), may hold a feed that long instead.
+    ``Vary``: the gzip and identity answers are cached apart."""
+    stale = []
+    if settings.stale_while_revalidate_seconds > 0:
+        stale.append(f"stale-while-revalidate={settings.stale_while_revalidate_seconds}")
+    if settings.stale_if_error_seconds > 0:
+        stale.append(f"stale-if-error={settings.stale_if_error_seconds}")
+    shared_max_age = min(settings.shared_max_age, settings.cache_max_age)
+    directives = [f"public, max-age={settings.cache_max_age}, s-maxage={shared_max_age}"]
+    headers = [("Cache-Control", ", ".join(directives + stale))]
+    if settings.cdn_max_age > 0:
+        cdn = [f"public, max-age={settings.cdn_max_age}"]
+        headers.append(("CDN-Cache-Control", ", ".join(cdn + stale)))
+    headers.append(("Vary", "Accept-Encoding"))
+    return tuple(headers)
 
 
 @lru_cache(maxsize=512)
@@ -70,15 +89,18 @@ def representation_answer(
     environ: dict[str, Any],
     representation: Representation,
     media_type: str,
-    cache_control: str,
+    cache_control: tuple[tuple[str, str], ...],
     stale_seconds: int | None = None,
 ) -> Answer:
     """Status, headers and body answering a GET of ``representation``: a 200 with the feed,
     or a 304 with no body when the client's copy is current.
 
-    Nothing is computed here: the bytes, their gzip form and the validators were made
-    once when the feed was rendered. Each encoding has its own ETag, so that a cache
-    never hands gzip bytes to a client that asked for identity.
+    Nothing is computed here: the bytes, their gzip form, the validators and the other
+    headers were made once when the feed was rendered, and ``cache_control`` (from
+    feed_cache_control) once per process. Each encoding has its own ETag, so that a cache
+    never hands gzip bytes to a client that asked for identity. A 304 carries every header
+    of the 200 but those of the body (RFC 9110 15.4.5), so that a cache that revalidates
+    keeps its Cache-Control, Link and surrogate keys current.
 
     ``stale_seconds``: the representation is served while the store cannot be reached,
     this long after it was last known current; the answer says so (``Feeds-Stale``) and
@@ -86,13 +108,7 @@ def representation_answer(
     freshness from then, not from now."""
     gzipped = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
     etag = f"{representation.etag}-gzip" if gzipped else representation.etag
-    headers = [
-        ("ETag", f'"{etag}"'),
-        ("Last-Modified", representation.last_modified_header),
-        ("Cache-Control", cache_control),
-        ("Vary", "Accept-Encoding"),
-        NOSNIFF,
-    ]
+    headers = [("ETag", f'"{etag}"'), *representation.headers, *cache_control, NOSNIFF]
     if stale_seconds is not None:
         headers.append(STALE_HEADER)
         headers.append(("Age", str(stale_seconds)))
