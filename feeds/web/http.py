@@ -52,11 +52,11 @@ def feed_cache_control(settings: Settings) -> tuple[tuple[str, str], ...]:
     if settings.stale_if_error_seconds > 0:
         stale.append(f"stale-if-error={settings.stale_if_error_seconds}")
     shared_max_age = min(settings.shared_max_age, settings.cache_max_age)
-    directives = [f"public, max-age={settings.cache_max_age}, s-maxage={shared_max_age}"]
-    headers = [("Cache-Control", ", ".join(directives + stale))]
+    lifetimes = f"public, max-age={settings.cache_max_age}, s-maxage={shared_max_age}"
+    headers = [("Cache-Control", ", ".join([lifetimes, *stale]))]
     if settings.cdn_max_age > 0:
-        cdn = [f"public, max-age={settings.cdn_max_age}"]
-        headers.append(("CDN-Cache-Control", ", ".join(cdn + stale)))
+        cdn_lifetime = f"public, max-age={settings.cdn_max_age}"
+        headers.append(("CDN-Cache-Control", ", ".join([cdn_lifetime, *stale])))
     headers.append(("Vary", "Accept-Encoding"))
     return tuple(headers)
 
