@@ -21,8 +21,9 @@ from feeds.store import Store, StoreUnavailable
 from feeds.store.db import head_revision
 from feeds.store.models import Author, Base, Category, Post, ScopeEntry, post_categories
 from feeds.store.queries import post_query
+from feeds.store.taxonomy import create_category, delete_category
 from feeds.store.validation import AuthorInput, PostInput, TermInput
-from feeds.store.writes import create_category, create_post, delete_category, delete_post
+from feeds.store.writes import create_post, delete_post
 from feeds.web.app_state import app_state
 from tests.conftest import ADMIN_TOKEN, REPO, make_settings, parse_feed
 

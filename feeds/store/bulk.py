@@ -30,6 +30,7 @@ from feeds.store.models import (
     post_categories,
     post_tags,
 )
+from feeds.store.taxonomy import stored_author, stored_term
 from feeds.store.validation import (
     AuthorInput,
     CleanPost,
@@ -38,7 +39,7 @@ from feeds.store.validation import (
     TermInput,
     clean_post,
 )
-from feeds.store.writes import new_entry_id, stored_author, stored_term
+from feeds.store.writes import new_entry_id
 
 Row = dict[str, Any]
 

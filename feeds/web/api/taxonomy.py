@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from feeds.store.cleaning import xml_safe
 from feeds.store.models import Author, Category, post_categories
-from feeds.store.writes import (
+from feeds.store.taxonomy import (
     create_author,
     create_category,
     delete_category,
