@@ -4,6 +4,7 @@ time."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
@@ -15,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from feeds import create_app
-from feeds.ingest.runner import ImportOptions, ImportReport, Record, run_import
+from feeds.ingest.runner import ImportFailed, ImportOptions, ImportReport, Record, run_import
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.bulk import bulk_create_posts
@@ -244,3 +245,18 @@ def test_importing_again_leaves_every_post_unchanged(store: Store, settings: Set
     again = _import(store, settings, posts, batch_size=8)
     assert first.counts() == "created 30, updated 0, unchanged 0, skipped 0"
     assert again.counts() == "created 0, updated 0, unchanged 30, skipped 0"
+
+
+def test_a_bad_record_before_the_source_fails_is_the_one_a_strict_import_names(
+    store: Store, settings: Settings
+) -> None:
+    good, bad = _inputs(settings, 2)
+
+    def records() -> Iterator[Record]:
+        yield from _records([good, replace(bad, language="xx")])
+        raise ImportFailed("line 3: cut off")
+
+    with pytest.raises(ImportFailed) as failure:
+        run_import(store, settings, records(), ImportOptions(strict=True, batch_size=10))
+    assert str(failure.value).startswith("line 2: language: 'xx' is not one of")
+    assert post_count(store) == 0
