@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 
 from feeds import create_app
 from feeds.settings import Settings
-from feeds.store import Store
+from feeds.store import Store, queries
 from feeds.web.api import posts as api_module
 from tests.conftest import ADMIN_TOKEN as TOKEN
 from tests.conftest import REPO, parse_feed
@@ -700,7 +700,7 @@ def test_database_failure_is_503_json(api: FlaskClient, monkeypatch: pytest.Monk
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise OperationalError("SELECT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(api_module, "post_query", fail)
+    monkeypatch.setattr(queries, "list_posts", fail)
     assert_error(api.get("/api/posts"), 503)
 
 
