@@ -27,6 +27,12 @@ from feeds.web.app_state import app_state
 from tests.conftest import ADMIN_TOKEN, REPO, make_settings, parse_feed
 
 
+# SQLite cannot reflect an index on an expression (ix_posts_listing), so there Alembic skips
+# it and says so; the PostgreSQL run compares it, and tests/test_api_paging.py sees it used.
+@pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index",
+    "ignore:autogenerate skipping metadata-specified expression-based index",
+)
 def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -196,7 +202,7 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
     before = _rows(store, tables)
 
     store.create_schema()
-    assert store.schema_revision() == "0003"
+    assert store.schema_revision() == SCHEMA_HEAD
     assert _rows(store, tables) == before
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
