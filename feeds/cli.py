@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from feeds.ingest.runner import DEFAULT_BATCH_SIZE, Importer, ImportFailed, ImportOptions
+from feeds.server.listen import CannotListen
 from feeds.settings import ConfigError, Settings
 from feeds.store import Store, StoreUnavailable
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 
 # The errors a user can cause or fix: each is one line that says what to do.
-_USER_ERRORS = (ConfigError, StoreUnavailable, ImportFailed)
+_USER_ERRORS = (ConfigError, StoreUnavailable, ImportFailed, CannotListen)
 
 
 class _FeedsGroup(click.Group):
@@ -183,20 +184,22 @@ def serve(
 
     from feeds import create_app
     from feeds.server.dev_server import JsonErrorRequestHandler
+    from feeds.server.listen import listen_address
     from feeds.server.production import LOGGING
     from feeds.server.production import serve as serve_production
     from feeds.web.app_state import app_state
 
     settings = context.settings()
+    address = listen_address(host, port)  # a busy port or bad host: one line, before any other
     app = create_app(settings)  # fails here, once, on bad settings or a schema behind
     click.echo(f"serving {settings.site_title!r} feeds on http://{host}:{port}/feeds.json")
     if production:
         app_state(app).store.dispose()  # each worker creates the app and its pool
-        serve_production(host, port, workers, threads, context.config_path)
+        serve_production(address, port, workers, threads, context.config_path)
         return
     logging.config.dictConfig(LOGGING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # feeds logs each request itself
-    app.run(host=host, port=port, request_handler=JsonErrorRequestHandler)
+    app.run(host=address, port=port, request_handler=JsonErrorRequestHandler)
 
 
 @main.command()
