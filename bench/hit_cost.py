@@ -4,6 +4,8 @@
         python bench/hit_cost.py [--path /feeds/category/blog-posts.atom]
     # a loop to profile with py-spy (record --format raw -- python bench/hit_cost.py …):
     python bench/hit_cost.py --loop 304 --seconds 15
+    # feeds' costs only, as JSON (bench/ab.py compares two commits with it):
+    python bench/hit_cost.py --json
 
 It calls each WSGI application directly, with the environ of a 200, a 304 (If-None-Match
 with the current ETag) and a gzip request, and prints microseconds per request (median of
@@ -15,6 +17,7 @@ On a server, requests per second per core cannot exceed 10⁶ / these microsecon
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -96,6 +99,7 @@ def main() -> None:
     parser.add_argument("--path", default="/feeds/category/blog-posts.atom")
     parser.add_argument("--loop", choices=("200", "304", "gzip"), help="only loop feeds' hit")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--json", action="store_true", help="only feeds' costs, as JSON")
     args = parser.parse_args()
     feeds = create_app()
     first = call(feeds, environ(args.path, {}))
@@ -103,6 +107,13 @@ def main() -> None:
     if args.loop:
         count = loop(feeds, environ(args.path, feeds_kinds[args.loop]), args.seconds)
         print(f"{count} requests of {args.loop} in {args.seconds:g} s")
+        return
+    if args.json:
+        costs = {
+            kind: microseconds(feeds, environ(args.path, headers))
+            for kind, headers in feeds_kinds.items()
+        }
+        print(json.dumps(costs))
         return
     body = feeds.test_client().get(args.path).data
     with tempfile.NamedTemporaryFile(suffix=".atom") as file:

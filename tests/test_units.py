@@ -17,11 +17,11 @@ from feeds.store.cleaning import (
     clean_html,
     excerpt,
     plain_text,
-    printable,
     renders_in_xml,
     slugify,
     xml_safe,
 )
+from feeds.text import printable
 
 BASE = "https://blog.example/posts/hello"
 

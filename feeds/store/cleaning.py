@@ -12,7 +12,6 @@ from lxml import etree
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, surrogates, U+FFFE/F).
 _NOT_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 # The HTML a post's content may keep: ammonia's (nh3's) default allow-list of tags and
 # attributes, plus `dir`, `lang` and `title` on every tag so that right-to-left and
@@ -63,13 +62,6 @@ def plain_text(fragment: str) -> str:
     """The text of an HTML fragment (an excerpt, a foreign feed's summary), tags dropped."""
     text = xml_safe(html.unescape(nh3.clean(xml_safe(fragment), tags=set())))
     return re.sub(r"\s+", " ", text).strip()
-
-
-def printable(text: str, limit: int = 200) -> str:
-    """``text`` made fit to echo in a message: lone surrogates (which no encoder takes) as
-    U+FFFD, and cut to ``limit`` characters."""
-    safe = _SURROGATES.sub("\ufffd", text)
-    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
 
 
 def renders_in_xml(text: str) -> bool:

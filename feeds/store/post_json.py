@@ -24,9 +24,9 @@ from typing import Any
 from dateutil import parser as date_parser
 
 from feeds.serving.links import SiteLinks
-from feeds.store.cleaning import printable
 from feeds.store.models import Post, PostStatus
 from feeds.store.validation import AuthorInput, InvalidInput, PostInput, TermInput
+from feeds.text import printable
 
 READ_ONLY_FIELDS = frozenset({"id", "url", "created"})
 TEXT_FIELDS = ("title", "slug", "language", "summary", "content_html", "entry_id", "external_id")

@@ -20,12 +20,12 @@ from feeds.store.cleaning import (
     clean_html,
     excerpt,
     plain_text,
-    printable,
     renders_in_xml,
     slugify,
     xml_safe,
 )
 from feeds.store.models import PostStatus
+from feeds.text import printable
 
 _SLUG = re.compile(r"^[^\s/?#%\\]{1,200}$")
 _URI_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
