@@ -14,8 +14,7 @@ from feeds.push.delivery import Delivery
 from feeds.push.websub import WebSubHub
 from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
-from feeds.store import Store
-from feeds.store import outbox
+from feeds.store import Store, outbox
 from feeds.store.models import OutboxChange, OutboxTarget
 from tests.conftest import BASE_URL, add_post
 from tests.hub_server import Recorder, hub_server
