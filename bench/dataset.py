@@ -38,8 +38,8 @@ from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.bulk import bulk_create_posts
 from feeds.store.models import PostStatus
+from feeds.store.taxonomy import ensure_category
 from feeds.store.validation import AuthorInput, PostInput, TermInput
-from feeds.store.writes import ensure_category
 from feeds.tools.demo import AUTHORS, LANGUAGE_WEIGHTS, seed_data
 from feeds.tools.demo.texts import TEXTS, LanguageText
 

@@ -125,6 +125,13 @@ class Settings:
     auth_failures_per_minute: int = 10
     # WebSub hubs every feed links to, and changes are published to.
     hubs: tuple[Hub, ...] = ()
+    # Delivering the outbox to hubs and caches (feeds/push/).
+    push_poll_seconds: float = 1.0
+    push_timeout_seconds: float = 10.0
+    push_lease_seconds: float = 120.0
+    push_retry_seconds: float = 5.0
+    push_retry_max_seconds: float = 3600.0
+    push_max_attempts: int = 10
     # A secret: only from FEEDS_ADMIN_TOKEN or the file FEEDS_ADMIN_TOKEN_FILE names.
     admin_token: str = field(default="", repr=False)
 
@@ -158,6 +165,12 @@ class Settings:
             "import_max_item_bytes",
             "import_fetch_seconds",
             "auth_failures_per_minute",
+            "push_poll_seconds",
+            "push_timeout_seconds",
+            "push_lease_seconds",
+            "push_retry_seconds",
+            "push_retry_max_seconds",
+            "push_max_attempts",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name}: must be positive")

@@ -21,13 +21,12 @@ from feeds.store import Store, StoreUnavailable, queries
 from feeds.store.models import WORDPRESS_IMPORTED
 from feeds.store.validation import Conflict, InvalidInput
 from feeds.store.writes import set_store_fact
-from feeds.web.api import posts as api_module
 from feeds.web.app_state import app_state
 from tests.conftest import ADMIN_TOKEN, REPO
 from tests.live import free_port, request, wait_for_port
 
 CORE_ERRORS: list[BaseException] = [
-    BadPageCursor("before: 'x' is not a page cursor"),
+    BadPageCursor("before", "'x' is not a page cursor"),
     UnknownCategory("unknown category 'nope'"),
     InvalidInput("title", "must not be empty"),
     Conflict("slug", "another 'en' post has the slug 'a'"),
@@ -74,7 +73,7 @@ ROUTES: dict[str, tuple[str, Callable[[pytest.MonkeyPatch, FlaskClient, BaseExce
     ),
     "admin API": (
         "/api/posts",
-        lambda mp, _client, error: mp.setattr(api_module, "post_query", raise_(error)),
+        lambda mp, _client, error: mp.setattr(queries, "list_posts", raise_(error)),
     ),
 }
 

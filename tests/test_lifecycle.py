@@ -106,7 +106,7 @@ def test_a_write_moves_only_the_revisions_of_the_scopes_it_touches(
 def test_tags_show_as_entry_categories_with_their_own_scheme(
     client: FlaskClient, store: Store, settings: Settings
 ) -> None:
-    from feeds.store.writes import TermInput
+    from feeds.store.validation import TermInput
 
     add_post(store, settings, tags=[TermInput("wallets", "Wallets")])
     (entry,) = parse_feed(client.get("/feeds/all.atom").data).entries

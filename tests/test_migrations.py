@@ -21,12 +21,19 @@ from feeds.store import Store, StoreUnavailable
 from feeds.store.db import head_revision
 from feeds.store.models import Author, Base, Category, Post, ScopeEntry, post_categories
 from feeds.store.queries import post_query
+from feeds.store.taxonomy import create_category, delete_category
 from feeds.store.validation import AuthorInput, PostInput, TermInput
-from feeds.store.writes import create_category, create_post, delete_category, delete_post
+from feeds.store.writes import create_post, delete_post
 from feeds.web.app_state import app_state
 from tests.conftest import ADMIN_TOKEN, REPO, make_settings, parse_feed
 
 
+# SQLite cannot reflect an index on an expression (ix_posts_listing), so there Alembic skips
+# it and says so; the PostgreSQL run compares it, and tests/test_api_paging.py sees it used.
+@pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index",
+    "ignore:autogenerate skipping metadata-specified expression-based index",
+)
 def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -172,6 +179,9 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
     settings = make_settings(f"sqlite:///{tmp_path / 'old.db'}")
     store = Store(settings.database_url)
     store.create_schema("0002")
+    # Today's write path records changes in the outbox (0004): its table, made by hand.
+    outbox_table = Base.metadata.tables["outbox_changes"]
+    outbox_table.create(store.engine)
     with store.writing() as session, session.begin():
         for number in range(1, 6):
             create_post(session, settings, PostInput(
@@ -192,11 +202,12 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
         newest_category = only_5.id
         assert newest_category == session.scalar(select(func.max(Category.id)))
         delete_category(session, settings, only_5, move_to=tech)
-    tables = sorted(Base.metadata.tables)
+    tables = sorted(set(Base.metadata.tables) - {"outbox_targets", "outbox_failures"})
     before = _rows(store, tables)
 
-    store.create_schema()
-    assert store.schema_revision() == "0003"
+    # Up to the last migration before the outbox's (its table was made by hand above).
+    store.create_schema("0004")
+    assert store.schema_revision() == "0004"
     assert _rows(store, tables) == before
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []

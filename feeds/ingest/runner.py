@@ -1,13 +1,15 @@
 """Running an import: records in, posts written through the write path, counts out.
 
-Each record is written in its own savepoint, so that a bad one rolls back alone, and the
-session commits every ``batch_size`` records. ``strict`` makes the whole import one
+Records are written ``batch_size`` at a time through an UpsertBatch (feeds.store.bulk):
+each is checked on its own, so that a bad one is skipped alone; new posts go in together
+by bulk, the others (updates, slugs to free) through upsert_post in their own savepoint;
+and the session commits after each batch. ``strict`` makes the whole import one
 transaction that the first bad record aborts; ``dry_run`` rolls everything back at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from feeds.settings import Settings
 from feeds.store import Store
+from feeds.store.bulk import UpsertBatch
 from feeds.store.validation import InvalidInput, PostInput
-from feeds.store.writes import WriteOutcome, upsert_post
+from feeds.store.writes import WriteOutcome
 
 if TYPE_CHECKING:
     from feeds.ingest.source import Source
@@ -129,7 +132,7 @@ def run_import(
     progress: Callable[[], None] | None = None,
     finish: Callable[[Session], None] | None = None,
 ) -> ImportReport:
-    """Write ``records`` through upsert_post and count what happened.
+    """Write ``records`` as upsert_post would, one by one, and count what happened.
 
     ``free_slugs`` lets a post whose slug another post holds take a free one (foreign
     slugs); ``finish`` runs in the last transaction of an import that is not a dry run.
@@ -139,18 +142,22 @@ def run_import(
     report = ImportReport(dry_run=options.dry_run)
     one_transaction = options.strict or options.dry_run
     first_seen: dict[str, str] = {}
-    committed = 0
+    number = committed = 0
     with store.writing() as session:
         try:
-            for number, record in enumerate(records, start=1):
-                problem = _write(session, settings, record, report, first_seen, free_slugs)
-                if problem is not None and options.strict:
-                    raise ImportFailed(
-                        f"{record.position}: {problem}; nothing was imported (--strict)"
-                    )
-                if progress is not None:
-                    progress()
-                if not one_transaction and number % options.batch_size == 0:
+            for batch in _batches(records, options.batch_size):
+                posts = UpsertBatch(session, settings, _posts_to_write(batch), free_slug=free_slugs)
+                for record in batch:
+                    number += 1
+                    problem = _write(posts, record, report, first_seen)
+                    if problem is not None and options.strict:
+                        raise ImportFailed(
+                            f"{record.position}: {problem}; nothing was imported (--strict)"
+                        )
+                    if progress is not None:
+                        progress()
+                posts.flush()
+                if not one_transaction and len(batch) == options.batch_size:
                     session.commit()
                     session.expunge_all()  # keeps memory flat whatever the file's size
                     committed = number
@@ -173,15 +180,41 @@ def run_import(
     return report
 
 
+def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    """``records``, ``size`` at a time. When the source fails mid-batch, the records read
+    before the failure come first, so that a bad one among them is reported as it would
+    have been one record at a time."""
+    batch: list[Record] = []
+    iterator = iter(records)
+    while True:
+        try:
+            record = next(iterator, None)
+        except Exception:
+            if batch:
+                yield batch
+            raise
+        if record is None:
+            break
+        batch.append(record)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _posts_to_write(batch: list[Record]) -> list[PostInput]:
+    return [
+        record.post
+        for record in batch
+        if record.post is not None and record.ignored is None and record.invalid is None
+    ]
+
+
 def _write(
-    session: Session,
-    settings: Settings,
-    record: Record,
-    report: ImportReport,
-    first_seen: dict[str, str],
-    free_slugs: bool,
+    posts: UpsertBatch, record: Record, report: ImportReport, first_seen: dict[str, str]
 ) -> str | None:
-    """Write one record in its own savepoint and count it; the problem that stopped it, if any."""
+    """Write one record and count it; the problem that stopped it, if any."""
     if record.ignored is not None:
         report.skips.append(Skip(record.position, record.ignored))
         return None
@@ -195,8 +228,7 @@ def _write(
         problem = f"the same id as {first_seen[key]}"
     else:
         try:
-            with session.begin_nested():  # a post the write path refuses rolls back alone
-                _, outcome = upsert_post(session, settings, post, free_slug=free_slugs)
+            outcome = posts.upsert(post)
         except InvalidInput as error:
             problem = str(error)
         else:

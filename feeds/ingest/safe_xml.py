@@ -15,7 +15,6 @@ as the parser would have to hold it whole.
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,17 +26,12 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from feeds.ingest.runner import ImportFailed
 from feeds.ingest.source import InputTooLarge, size_text
+from feeds.ingest.xml_encoding import UnknownEncoding, parser_encoding
 
 CHUNK_BYTES = 64 * 1024
 _DANGER = (
     "XML entities can expand without bound (billion laughs) or read local files (external entities)"
 )
-# The encoding an XML declaration names; only looked for in ASCII-compatible documents.
-_DECLARED_ENCODING = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?\bencoding\s*=\s*[\"']([^\"']{1,64})[\"']"
-)
-# Encodings expat decodes itself (codecs' names for them); Python decodes any other.
-_EXPAT_ENCODINGS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "iso8859-1", "ascii"})
 # Of a unit too large to keep, the small fields kept to name it (a guid, a post type).
 _KEPT_FIELD_CHARACTERS = 2048
 _KEPT_FIELDS = 64
@@ -58,10 +52,6 @@ class MalformedXML(ImportFailed):
 
 class EmptyDocument(MalformedXML):
     """The document has not a single byte."""
-
-
-class UnknownEncoding(ImportFailed):
-    """The document (or its HTTP charset) names an encoding Python does not know."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +120,7 @@ class UnitReader:
         """Each unit once its end tag is read (an oversize one once it is known to be), in
         document order."""
         first = self._stream.read(CHUNK_BYTES)
-        encoding, decoder = self._encoding(first)
+        encoding, decoder = parser_encoding(first, self.name, self._charset)
         parser = DefusedXMLParser(
             target=self,
             encoding=encoding,
@@ -228,24 +218,6 @@ class UnitReader:
         return done
 
     # --- encodings and errors -----------------------------------------------------------
-
-    def _encoding(self, first: bytes) -> tuple[str | None, codecs.IncrementalDecoder | None]:
-        """The encoding to give expat, and a Python decoder when expat cannot decode it."""
-        found = _DECLARED_ENCODING.match(first)
-        declared = self._charset or (found.group(1).decode("ascii", "replace") if found else None)
-        if declared is None:
-            return None, None
-        try:
-            codec = codecs.lookup(declared)
-        except LookupError:
-            said = "is served as charset" if self._charset else "declares the encoding"
-            raise UnknownEncoding(
-                f"{self.name} {said} {declared!r}, which is not an encoding Python knows"
-            ) from None
-        if codec.name in _EXPAT_ENCODINGS:
-            return (declared if self._charset else None), None
-        # Fed as text, which expat takes as UTF-8 whatever the declaration says.
-        return "utf-8", codec.incrementaldecoder("strict")
 
     def _decode(
         self, decoder: codecs.IncrementalDecoder | None, chunk: bytes, final: bool

@@ -22,6 +22,7 @@ from granian.http import HTTP1Settings
 
 from feeds import create_app
 from feeds.server.allocator import tune_allocator
+from feeds.server.listen import CannotListen
 
 # Per-request lines come from feeds itself (feeds.access, one JSON line each), so the servers'
 # own access logs stay off; everything goes to stderr, one line per record. The server loggers
@@ -96,6 +97,13 @@ def serve(
     )
     try:
         server.serve()
+    except RuntimeError as error:
+        # granian's own bind failure (a Rust I/O error, its backtrace in the message), if
+        # the port was taken after `feeds serve` tried it: the first line says it all.
+        reason = str(error).splitlines()[0] if str(error) else ""
+        if "(os error" not in reason:
+            raise
+        raise CannotListen(f"cannot listen on {host} port {port}: {reason}") from None
     finally:
         if metrics_directory is not None:
             shutil.rmtree(metrics_directory, ignore_errors=True)

@@ -63,7 +63,11 @@ class UnknownCategory(FeedNotFound):
 
 
 class BadPageCursor(ValueError):
-    """A ``before`` query parameter that is not a page cursor feeds made."""
+    """A query parameter (``field``: ``before`` on feeds) that is not a page cursor feeds made."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -78,16 +82,16 @@ class PageCursor:
     post_id: int
 
     @classmethod
-    def parse(cls, text: str) -> PageCursor:
+    def parse(cls, text: str, field: str = "before") -> PageCursor:
         """The cursor written by ``str(cursor)``: ``<microseconds since 1970>-<post id>``,
-        the microseconds negative for a post dated before 1970. BadPageCursor for anything
-        else, or for a position no post can have."""
+        the microseconds negative for a post dated before 1970. BadPageCursor, naming the
+        query parameter ``field``, for anything else or for a position no post can have."""
         found = _CURSOR.fullmatch(text)
         if found is None:
-            raise BadPageCursor(f"before: {printable(text)!r} is not a page cursor")
+            raise BadPageCursor(field, f"{printable(text)!r} is not a page cursor")
         micros, post_id = int(found["micros"]), int(found["post_id"])
         if not (_MIN_MICROS <= micros <= _MAX_MICROS and 0 < post_id <= MAX_POST_ID):
-            raise BadPageCursor(f"before: {text!r} is out of range")
+            raise BadPageCursor(field, f"{text!r} is out of range")
         return cls(_EPOCH + timedelta(microseconds=micros), post_id)
 
     def __str__(self) -> str:

@@ -1,28 +1,29 @@
 """Bulk loading: many new posts by the write path's rules, a batch at a time.
 
-For large imports and benchmarks. Each post is validated and cleaned exactly as
-create_post does it (validation.clean_post, the one place that does), and gets its entry id
-once; but the rows of a batch go in with one executemany per table, categories, tags and
-authors are looked up once per call, and each scope's revision moves once per batch
-instead of once per post. Like every write, it flushes and never commits.
+The importers' fast path (UpsertBatch) and the benchmarks' datasets (bulk_create_posts).
+Each post is validated and cleaned exactly as create_post does it (validation.clean_post,
+the one place that does), and gets its entry id once; but the rows of a batch go in with one
+executemany per table, categories, tags and authors are looked up once per batch
+(feeds.store.taxonomy), and each scope's revision moves once per batch instead of once per
+post (feeds.store.index). Like every write, it flushes and never commits.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, insert, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
 
 from feeds.settings import Settings
 from feeds.store.index import live_scopes, touch_scopes
 from feeds.store.models import (
     Category,
-    DeletedEntry,
     Post,
     ScopeEntry,
     Tag,
@@ -30,15 +31,24 @@ from feeds.store.models import (
     post_categories,
     post_tags,
 )
+from feeds.store.taken_keys import TakenKeys, refuse_taken
+from feeds.store.taxonomy import stored_author, stored_term
 from feeds.store.validation import (
     AuthorInput,
     CleanPost,
-    Conflict,
+    InvalidInput,
     PostInput,
     TermInput,
     clean_post,
+    identifier,
 )
-from feeds.store.writes import new_entry_id, stored_author, stored_term
+from feeds.store.writes import (
+    WriteOutcome,
+    new_entry_id,
+    new_post_columns,
+    revive_entries,
+    upsert_post,
+)
 
 Row = dict[str, Any]
 
@@ -55,53 +65,136 @@ def bulk_create_posts(
     A batch is cleaned and checked whole before any row of it is written: a bad input
     raises InvalidInput (or Conflict) naming the field, and nothing of its batch is kept.
     """
-    loader = _BulkLoader(session, settings, now or datetime.now(UTC))
-    return sum(loader.load(chunk) for chunk in _chunks(inputs, batch))
-
-
-def _chunks(inputs: Iterable[PostInput], size: int) -> Iterator[list[PostInput]]:
-    if size < 1:
+    if batch < 1:
         raise ValueError("batch must be at least 1")
-    iterator = iter(inputs)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+    loader = _BulkLoader(session, now or datetime.now(UTC))
+    iterator, count = iter(inputs), 0
+    while chunk := list(islice(iterator, batch)):
+        posts = [clean_post(data, settings, loader.now) for data in chunk]
+        refuse_taken(session, posts)
+        loader.load(posts)
+        count += len(posts)
+    return count
+
+
+class UpsertBatch:
+    """Posts upserted in order, each as upsert_post would, but the new ones fast.
+
+    A post whose external id, entry id and slug no post holds (in the store, or earlier in
+    the batch) is created, so its write is held back; the held-back posts are written
+    together by bulk when a post that needs upsert_post comes (an update, a slug to free),
+    and at flush(). The ids and slugs of the posts given are looked up in a few queries
+    when the batch is made; a post not given then goes through upsert_post.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        inputs: Sequence[PostInput],
+        *,
+        free_slug: bool = False,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.free_slug = free_slug
+        self.loader = _BulkLoader(session, datetime.now(UTC))
+        self.taken = TakenKeys()
+        self.held_back: list[CleanPost] = []
+        self.prepared = self._prepare(inputs)
+
+    def upsert(self, data: PostInput) -> WriteOutcome:
+        """As upsert_post(data): InvalidInput (or Conflict) if the write path refuses it, and
+        then nothing of it is written."""
+        given, prepared = self.prepared.get(id(data), (None, None))
+        if given is data and isinstance(prepared, InvalidInput):
+            raise prepared  # as upsert_post would, before any write
+        if given is data and isinstance(prepared, CleanPost) and not self.taken.clash(prepared):
+            self.taken.hold(
+                prepared.entry_id, prepared.external_id, prepared.language, prepared.slug
+            )
+            self.held_back.append(prepared)
+            return WriteOutcome.CREATED
+        self.flush()
+        with self.session.begin_nested():  # a post the write path refuses rolls back alone
+            post, outcome = upsert_post(self.session, self.settings, data, free_slug=self.free_slug)
+        self.taken.hold(post.entry_id, post.external_id, post.language, post.slug)
+        self.loader.forget_authors()  # upsert_post may have changed an author's e-mail or URI
+        return outcome
+
+    def flush(self) -> None:
+        """Write the posts held back."""
+        if self.held_back:
+            self.loader.load(self.held_back)
+            self.held_back = []
+
+    def _prepare(
+        self, inputs: Sequence[PostInput]
+    ) -> dict[int, tuple[PostInput, CleanPost | InvalidInput | None]]:
+        """Each input (by identity), cleaned if no post holds its ids, or the InvalidInput
+        upsert_post would raise; None when a post holds its ids (an update)."""
+        prepared: dict[int, tuple[PostInput, CleanPost | InvalidInput | None]] = {}
+        keys: list[tuple[PostInput, str | None, str | None]] = []
+        for data in inputs:
+            try:  # in upsert_post's order, so that the same field is named
+                external_id = identifier("external_id", data.external_id)
+                entry_id = identifier("entry_id", data.entry_id)
+            except InvalidInput as error:
+                prepared[id(data)] = (data, error)
+            else:
+                keys.append((data, entry_id, external_id))
+        self.taken.look_up_ids(
+            self.session,
+            [entry_id for _, entry_id, _ in keys if entry_id],
+            [external_id for _, _, external_id in keys if external_id],
+        )
+        for data, entry_id, external_id in keys:
+            if self.taken.holds_id(entry_id, external_id):
+                prepared[id(data)] = (data, None)
+                continue
+            try:
+                prepared[id(data)] = (data, clean_post(data, self.settings, self.loader.now))
+            except InvalidInput as error:
+                prepared[id(data)] = (data, error)
+        cleaned = [post for _, post in prepared.values() if isinstance(post, CleanPost)]
+        self.taken.look_up_slugs(self.session, cleaned)
+        return prepared
+
+
+@dataclass(frozen=True)
+class _StoredAuthor:
+    id: int
+    email: str | None
+    uri: str | None
 
 
 class _BulkLoader:
-    """One call's state: the session, and the ids of terms and authors seen so far."""
+    """Writes batches of checked new posts: the session, and the terms and authors seen."""
 
-    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+    def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
-        self.settings = settings
         self.now = now
         self.categories: dict[str, Category] = {}
         self.tags: dict[str, int] = {}
-        self.authors: dict[AuthorInput, int] = {}
+        self.authors: dict[str, _StoredAuthor] = {}
         self.scopes: dict[tuple[object, ...], list[str]] = {}
 
-    def load(self, inputs: Sequence[PostInput]) -> int:
-        """Write one batch: check it all, then insert posts, links and scope rows."""
-        posts = [clean_post(data, self.settings, self.now) for data in inputs]
-        _check_free(self.session, posts)
+    def load(self, posts: Sequence[CleanPost]) -> None:
+        """Insert posts whose ids and slugs are free, their links and scope rows; revive
+        their tombstones and move the revisions of the scopes they are in."""
         entry_ids = [post.entry_id or new_entry_id() for post in posts]
         post_ids = self._insert_posts(posts, entry_ids)
         touched = self._insert_relations(posts, post_ids)
-        given_ids = [post.entry_id for post in posts if post.entry_id]
-        if given_ids:
-            # A post imported again after its deletion is alive again: its tombstones go.
-            self.session.execute(delete(DeletedEntry).where(DeletedEntry.entry_id.in_(given_ids)))
+        revive_entries(self.session, [post.entry_id for post in posts if post.entry_id])
         touch_scopes(self.session, touched, self.now)
-        return len(posts)
+
+    def forget_authors(self) -> None:
+        """Forget what the authors' e-mails and URIs were: another write may have set them."""
+        self.authors.clear()
 
     def _insert_posts(self, posts: Sequence[CleanPost], entry_ids: Sequence[str]) -> list[int]:
         rows = [
-            {
-                **post.columns(),
-                "entry_id": entry_id,
-                "created": self.now,
-                # As create_post: a backdated post was last changed when it was published.
-                "updated": post.updated or post.published or self.now,
-            }
+            new_post_columns(post, entry_id, self.now)
             for post, entry_id in zip(posts, entry_ids, strict=True)
         ]
         posts_table = Post.__table__
@@ -140,10 +233,17 @@ class _BulkLoader:
         return self.tags[term.slug]
 
     def _author(self, author: AuthorInput) -> int:
-        # Keyed by the whole input, so that an e-mail or URI given later is recorded too.
-        if author not in self.authors:
-            self.authors[author] = stored_author(self.session, author).id
-        return self.authors[author]
+        known = self.authors.get(author.name)
+        # stored_author records an e-mail or URI given: called again when one differs.
+        if (
+            known is None
+            or author.email not in (None, known.email)
+            or author.uri not in (None, known.uri)
+        ):
+            stored = stored_author(self.session, author)
+            known = _StoredAuthor(stored.id, stored.email, stored.uri)
+            self.authors[author.name] = known
+        return known.id
 
     def _live_scopes(self, post: CleanPost, categories: Sequence[Category]) -> list[str]:
         """The post's scopes by the write path's own rule, worked out once per shape."""
@@ -157,41 +257,3 @@ class _BulkLoader:
             )
             self.scopes[key] = live_scopes(shape)
         return self.scopes[key]
-
-
-def _check_free(session: Session, posts: Sequence[CleanPost]) -> None:
-    """Conflict, as create_post raises it, for a slug (per language), entry id or external
-    id that the store or another post of the batch already holds."""
-    _refuse_taken(session, "entry_id", Post.entry_id, [p.entry_id for p in posts if p.entry_id])
-    external_ids = [p.external_id for p in posts if p.external_id]
-    _refuse_taken(session, "external_id", Post.external_id, external_ids)
-    slugs: dict[str, list[str]] = defaultdict(list)
-    for post in posts:
-        slugs[post.language].append(post.slug)
-    for language, language_slugs in slugs.items():
-        _refuse_taken(session, "slug", Post.slug, language_slugs, Post.language == language)
-
-
-def _refuse_taken(
-    session: Session,
-    name: str,
-    column: InstrumentedAttribute[Any],
-    values: Sequence[str | None],
-    *where: ColumnElement[bool],
-) -> None:
-    if not values:
-        return
-    taken = _first_repeat(values) or session.scalar(
-        select(column).where(column.in_(set(values)), *where).limit(1)
-    )
-    if taken is not None:
-        raise Conflict(name, f"{taken!r} is already another post's")
-
-
-def _first_repeat(values: Sequence[str | None]) -> str | None:
-    seen: set[str | None] = set()
-    for value in values:
-        if value in seen:
-            return value
-        seen.add(value)
-    return None

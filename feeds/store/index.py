@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from feeds.store.models import STORE_SCOPE, Post, PostStatus, ScopeEntry, ScopeRevision
+from feeds.store.outbox import record_changes, record_every_scope
 
 
 def scope_key(category_id: int | None = None, language: str | None = None) -> str:
@@ -28,6 +29,18 @@ def scope_key(category_id: int | None = None, language: str | None = None) -> st
     if language is not None:
         parts.append(f"lang:{language}")
     return "/".join(parts) or "site"
+
+
+def scope_parts(scope: str) -> tuple[int | None, str | None]:
+    """The category id and language of a scope key (``cat:3/lang:fr`` → (3, "fr"))."""
+    category_id, language = None, None
+    for part in scope.split("/"):
+        kind, _, value = part.partition(":")
+        if kind == "cat":
+            category_id = int(value)
+        elif kind == "lang":
+            language = value
+    return category_id, language
 
 
 def post_scopes(post: Post) -> list[str]:
@@ -58,16 +71,16 @@ def reindex(session: Session, post: Post, old_scopes: list[str], now: datetime) 
 
 
 def touch_scopes(session: Session, scopes: Iterable[str], now: datetime) -> None:
-    """Move on the store's revision, and give each touched scope that revision.
+    """Move on the store's revision, give each touched scope that revision, and record the
+    change in the outbox for the senders (feeds/push/).
 
     Revisions come from one counter for the whole store, so that no two states of any scopes
     share a number: a category made again under a deleted one's slug (a new scope, its
     revision starting afresh) can never be taken for the old one's cached feed."""
+    touched = sorted(set(scopes) - {STORE_SCOPE})
     revision = _next_store_revision(session, now)
-    rows = [
-        {"scope": scope, "revision": revision, "changed": now}
-        for scope in sorted(set(scopes) - {STORE_SCOPE})
-    ]
+    record_changes(session, touched, now)
+    rows = [{"scope": scope, "revision": revision, "changed": now} for scope in touched]
     if not rows:
         return
     statement = dialect_insert(session)(ScopeRevision).values(rows)
@@ -82,6 +95,7 @@ def touch_scopes(session: Session, scopes: Iterable[str], now: datetime) -> None
 def touch_every_scope(session: Session, now: datetime) -> None:
     """Move on every scope's revision: for changes any entry may show (a category's name)."""
     revision = _next_store_revision(session, now)
+    record_every_scope(session, now)
     session.execute(update(ScopeRevision).values(revision=revision, changed=now))
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -131,6 +132,13 @@ class Post(Base):
         return entry_id
 
 
+# Where the admin API lists a post, newest first: its publication date or, for a draft
+# without one, when it was created; posts at the same time by id. Indexed, so that every page
+# of the listing is one index range scan (a keyset page, like the feeds' older pages).
+post_listing_date = func.coalesce(Post.published, Post.created)
+Index("ix_posts_listing", post_listing_date, Post.id)
+
+
 class ScopeEntry(Base):
     """One row per (feed scope, visible post): the index every feed query reads.
 
@@ -184,6 +192,58 @@ class ScopeRevision(Base):
     changed: Mapped[datetime]
 
 
+class OutboxChange(Base):
+    """A feed scope a write changed, for the senders (WebSub hubs, cache purges) to announce.
+
+    Written in the write's own transaction (feeds/store/index.py::touch_scopes), so that a
+    crash between the write and the announcement loses nothing; each sender reads the rows
+    past its own cursor (OutboxTarget).
+    """
+
+    __tablename__ = "outbox_changes"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids only grow: cursors rely on it
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(300))
+    recorded: Mapped[datetime]
+
+
+class OutboxTarget(Base):
+    """One sender's progress through the outbox: its cursor, its retries, and its lease.
+
+    A sender claims its target with a conditional UPDATE of ``leased_until`` (one process
+    at a time, on SQLite and PostgreSQL alike, without holding a transaction open across
+    the HTTP request), delivers the changes past ``delivered_id``, and moves the cursor.
+    """
+
+    __tablename__ = "outbox_targets"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    delivered_id: Mapped[int] = mapped_column(Integer)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)  # changes delivered, ever
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed tries of the next batch
+    next_attempt: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    leased_until: Mapped[datetime | None]
+    leased_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class OutboxFailure(Base):
+    """Changes a sender gave up on after its last try: kept for the CLI and /metrics."""
+
+    __tablename__ = "outbox_failures"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(300), index=True)
+    first_id: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int] = mapped_column(Integer)
+    scopes: Mapped[str] = mapped_column(Text)  # space-separated
+    attempts: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text)
+    failed: Mapped[datetime]
+
+
 class StoreMeta(Base):
     """Facts about the store as a whole (``wordpress_imported``), as text."""
 
@@ -196,3 +256,5 @@ class StoreMeta(Base):
 STORE_SCOPE = "store"
 # StoreMeta key, set to "yes" once a WordPress export has been imported.
 WORDPRESS_IMPORTED = "wordpress_imported"
+# StoreMeta key: the time up to which scheduled posts that fell due were announced.
+OUTBOX_DUE_UNTIL = "outbox_due_until"

@@ -1,17 +1,39 @@
-"""The reads the service needs. Each is an index range scan, whatever the store's size."""
+"""The reads the service needs: the feeds', then the admin API's. Each is an index range
+scan (or a lookup by key), whatever the store's size."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from feeds.serving.content import Deletion, FeedContent, Person, PostRecord, Term
-from feeds.serving.spec import FeedSpec, PageCursor, UnknownCategory
+from feeds.serving.spec import MAX_POST_ID, FeedSpec, PageCursor, UnknownCategory
+from feeds.store.cleaning import xml_safe
 from feeds.store.index import scope_key
-from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry
+from feeds.store.models import (
+    Author,
+    Category,
+    DeletedEntry,
+    Post,
+    PostStatus,
+    ScopeEntry,
+    Tag,
+    post_categories,
+    post_listing_date,
+)
 from feeds.store.types import UTCDateTime
 
 
@@ -27,9 +49,16 @@ def find_post(session: Session, language: str, slug: str) -> Post | None:
     return session.scalar(post_query().where(Post.language == language, Post.slug == slug))
 
 
+def find_category(session: Session, slug: str) -> Category | None:
+    """The category with this slug, if there is one."""
+    if xml_safe(slug) != slug:  # no stored slug holds what XML cannot (NUL, to PostgreSQL)
+        return None
+    return session.scalar(select(Category).where(Category.slug == slug))
+
+
 def category_by_slug(session: Session, slug: str) -> Category:
     """The category with this slug, or UnknownCategory."""
-    category = session.scalar(select(Category).where(Category.slug == slug))
+    category = find_category(session, slug)
     if category is None:
         raise UnknownCategory(f"unknown category {slug!r}")
     return category
@@ -48,10 +77,7 @@ def latest_posts_statement(
     statement = select(Post).join(ScopeEntry, ScopeEntry.post_id == Post.id)
     statement = statement.where(ScopeEntry.scope == scope, ScopeEntry.published <= now)
     if before is not None:
-        statement = statement.where(
-            tuple_(ScopeEntry.published, ScopeEntry.post_id)
-            < tuple_(literal(before.published, UTCDateTime()), literal(before.post_id))
-        )
+        statement = statement.where(_below(before, ScopeEntry.published, ScopeEntry.post_id))
     return statement.order_by(ScopeEntry.published.desc(), ScopeEntry.post_id.desc()).limit(limit)
 
 
@@ -126,3 +152,113 @@ def all_categories(session: Session) -> Sequence[Term]:
     """Every category, by slug."""
     rows = session.execute(select(Category.slug, Category.name).order_by(Category.slug))
     return [Term(slug, name) for slug, name in rows]
+
+
+def _below(
+    cursor: PageCursor, date: SQLColumnExpression[datetime], post_id: SQLColumnExpression[int]
+) -> ColumnElement[bool]:
+    """The keyset condition of an older page: (date, post id) below the cursor's position.
+
+    The row value is PostgreSQL's index condition; SQLite starts its walk down an index on
+    an expression (ix_posts_listing) only from the plain ``date <=`` before it."""
+    published = literal(cursor.published, UTCDateTime())
+    return and_(date <= published, tuple_(date, post_id) < tuple_(published, cursor.post_id))
+
+
+# --- the admin API's reads -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilters:
+    """What a listing of posts is narrowed to; None: anything. The caller checks that a
+    status or language is one the site has (another would only match nothing)."""
+
+    status: PostStatus | None = None
+    language: str | None = None
+    category: str | None = None  # a slug
+    tag: str | None = None  # a slug
+    author: str | None = None  # a name
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostPage:
+    """A page of a listing, and where the next one starts (None on the last page)."""
+
+    posts: Sequence[Post]
+    next_page: PageCursor | None
+
+
+def list_posts(
+    session: Session, filters: PostFilters, limit: int, before: PageCursor | None = None
+) -> PostPage:
+    """The ``limit`` newest posts of every status matching ``filters`` (below ``before``,
+    for a later page), loaded with their relations.
+
+    Newest by ``post_listing_date`` (a draft without a date stands at its creation), then by
+    id: a walk back along ix_posts_listing, keyset-paged with the feeds' own cursors.
+    """
+    statement = post_query().add_columns(post_listing_date).where(*_conditions(filters))
+    if before is not None:
+        statement = statement.where(_below(before, post_listing_date, Post.id))
+    statement = statement.order_by(post_listing_date.desc(), Post.id.desc())
+    # One row more than asked says whether there is a next page.
+    rows = session.execute(statement.limit(limit + 1)).all()
+    next_page = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last, listed = rows[-1]
+        next_page = PageCursor(listed, last.id)
+    return PostPage([post for post, _listed in rows], next_page)
+
+
+def _conditions(filters: PostFilters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of the filters that are set."""
+    candidates = (
+        (filters.status, Post.status == filters.status),
+        (filters.language, Post.language == filters.language),
+        (filters.category, Post.categories.any(Category.slug == filters.category)),
+        (filters.tag, Post.tags.any(Tag.slug == filters.tag)),
+        (filters.author, Post.authors.any(Author.name == filters.author)),
+        (filters.external_id, Post.external_id == filters.external_id),
+    )
+    return [condition for value, condition in candidates if value is not None]
+
+
+def find_post_by_id(session: Session, post_id: int) -> Post | None:
+    """The post with this id, loaded with its relations, if there is one."""
+    if not _is_database_id(post_id):
+        return None
+    return session.scalar(post_query().where(Post.id == post_id))
+
+
+def find_author(session: Session, author_id: int) -> Author | None:
+    """The author with this id, if there is one."""
+    return session.get(Author, author_id) if _is_database_id(author_id) else None
+
+
+def all_authors(session: Session) -> Sequence[Author]:
+    """Every author, by name."""
+    return session.scalars(select(Author).order_by(Author.name)).all()
+
+
+def categories_with_post_counts(session: Session) -> Sequence[tuple[Category, int]]:
+    """Every category, by slug, with how many posts (drafts too) it holds."""
+    statement = (
+        select(Category, func.count(post_categories.c.post_id))
+        .outerjoin(post_categories, post_categories.c.category_id == Category.id)
+        .group_by(Category.id)
+        .order_by(Category.slug)
+    )
+    return [(category, count) for category, count in session.execute(statement)]
+
+
+def category_post_count(session: Session, category: Category) -> int:
+    """How many posts (drafts too) ``category`` holds."""
+    count = select(func.count()).where(post_categories.c.category_id == category.id)
+    return session.scalar(count) or 0
+
+
+def _is_database_id(value: int) -> bool:
+    """Whether ``value`` fits an id column; looking up a larger one would fail, not find none."""
+    return 0 < value <= MAX_POST_ID

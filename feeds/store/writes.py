@@ -1,4 +1,5 @@
-"""The one write path: every writer (API, CLI, importers, demo) goes through here.
+"""The one write path for posts: every writer (API, CLI, importers, demo) goes through here
+(categories, tags and authors: feeds.store.taxonomy; many new posts at once: feeds.store.bulk).
 
 Each function validates and cleans its input (feeds.store.validation), keeps the scope
 index and the tombstones in step, and moves the revision of every scope it touches
@@ -10,45 +11,28 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
-from feeds.store.index import dialect_insert, live_scopes, reindex, touch_every_scope, touch_scopes
-from feeds.store.models import (
-    Author,
-    Base,
-    Category,
-    DeletedEntry,
-    Post,
-    ScopeEntry,
-    StoreMeta,
-    Tag,
-    post_categories,
-)
+from feeds.store.index import live_scopes, reindex, touch_scopes
+from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry, StoreMeta, Tag
 from feeds.store.queries import post_query
+from feeds.store.taxonomy import stored_author, stored_term
 from feeds.store.validation import (
-    AuthorInput,
     CleanPost,
     Conflict,
     InvalidInput,
     PostInput,
-    TermInput,
     clean_post,
-    clean_slug,
-    clean_text,
     identifier,
-    optional_email,
-    optional_uri,
 )
-
-_Term = TypeVar("_Term", Category, Tag)
 
 
 class WriteOutcome(StrEnum):
@@ -60,6 +44,22 @@ class WriteOutcome(StrEnum):
 def new_entry_id() -> str:
     """A fresh, globally unique entry id for a new post."""
     return f"urn:uuid:{uuid.uuid4()}"
+
+
+def new_post_columns(cleaned: CleanPost, entry_id: str, now: datetime) -> dict[str, object]:
+    """The columns of a new post: its own, its entry id, and when it was created and updated.
+
+    A post written before (an import, a backdated post) was last changed when it was
+    published."""
+    updated = cleaned.updated or cleaned.published or now
+    return {**cleaned.columns(), "entry_id": entry_id, "created": now, "updated": updated}
+
+
+def revive_entries(session: Session, entry_ids: Sequence[str]) -> None:
+    """Drop the tombstones of these entry ids: a post created again after its deletion is
+    alive again."""
+    if entry_ids:
+        session.execute(delete(DeletedEntry).where(DeletedEntry.entry_id.in_(entry_ids)))
 
 
 # --- posts -----------------------------------------------------------------------------
@@ -75,14 +75,11 @@ def create_post(
     if session.scalar(select(Post.id).where(Post.entry_id == entry_id)) is not None:
         raise Conflict("entry_id", f"{entry_id!r} is already the id of another post")
     _check_free(session, cleaned)
-    post = Post(entry_id=entry_id, created=now, **cleaned.columns())
-    # A post written before (an import, a backdated post) was last changed when it was published.
-    post.updated = cleaned.updated or cleaned.published or now
+    post = Post(**new_post_columns(cleaned, entry_id, now))
     _set_relations(session, post, cleaned)
     session.add(post)
     session.flush()
-    # A post imported again after its deletion is alive again: its tombstones go.
-    session.execute(delete(DeletedEntry).where(DeletedEntry.entry_id == entry_id))
+    revive_entries(session, [entry_id])
     reindex(session, post, old_scopes=[], now=now)
     return post
 
@@ -179,108 +176,6 @@ def available_slug(session: Session, language: str, wanted: str) -> str:
     return slug
 
 
-# --- categories, tags and authors ------------------------------------------------------
-
-
-def create_category(session: Session, slug: str, name: str) -> Category:
-    """A new category; Conflict if the slug is taken."""
-    slug = clean_slug("slug", slug)
-    if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
-        raise Conflict("slug", f"category {slug!r} already exists")
-    category = Category(slug=slug, name=clean_text("name", name, required=True))
-    session.add(category)
-    session.flush()
-    touch_scopes(session, [], datetime.now(UTC))
-    return category
-
-
-def ensure_category(session: Session, slug: str, name: str) -> Category:
-    """The category with this slug, created with this name if missing."""
-    slug = clean_slug("slug", slug)
-    category = stored_term(
-        session, Category, TermInput(slug, clean_text("name", name, required=True))
-    )
-    touch_scopes(session, [], datetime.now(UTC))  # so that every process learns of it
-    return category
-
-
-def rename_category(
-    session: Session, category: Category, slug: str | None = None, name: str | None = None
-) -> None:
-    """Change a category's slug or name. Every feed may show it, so every revision moves."""
-    if slug is not None and slug != category.slug:
-        slug = clean_slug("slug", slug)
-        if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
-            raise Conflict("slug", f"category {slug!r} already exists")
-        category.slug = slug
-    if name is not None:
-        category.name = clean_text("name", name, required=True)
-    session.flush()
-    touch_every_scope(session, datetime.now(UTC))
-
-
-def delete_category(
-    session: Session, settings: Settings, category: Category, move_to: Category | None = None
-) -> int:
-    """Delete a category. Refused (Conflict) while posts use it, unless they move to
-    ``move_to``. Returns how many posts moved."""
-    post_ids = session.scalars(
-        select(post_categories.c.post_id).where(post_categories.c.category_id == category.id)
-    ).all()
-    if post_ids and move_to is None:
-        raise Conflict("category", f"{len(post_ids)} posts use {category.slug!r}; move them first")
-    if move_to is not None and move_to.id == category.id:
-        raise InvalidInput("move_to", "cannot move posts to the category being deleted")
-    now = datetime.now(UTC)
-    for post in session.scalars(post_query().where(Post.id.in_(post_ids))):
-        old_scopes = live_scopes(post)
-        post.categories = [c for c in post.categories if c.id != category.id]
-        if move_to is not None and move_to not in post.categories:
-            post.categories.append(move_to)
-        session.flush()
-        reindex(session, post, old_scopes, now)
-    session.delete(category)
-    session.flush()
-    touch_every_scope(session, now)
-    return len(post_ids)
-
-
-def create_author(
-    session: Session, name: str, email: str | None = None, uri: str | None = None
-) -> Author:
-    """A new author; Conflict if the name is taken."""
-    name = clean_text("name", name, required=True)
-    if session.scalar(select(Author.id).where(Author.name == name)) is not None:
-        raise Conflict("name", f"author {name!r} already exists")
-    author = Author(name=name, email=optional_email(email), uri=optional_uri("uri", uri))
-    session.add(author)
-    session.flush()
-    return author
-
-
-def update_author(
-    session: Session,
-    author: Author,
-    name: str | None = None,
-    email: str | None = None,
-    uri: str | None = None,
-) -> None:
-    """Change an author's name, e-mail or URI. Every feed may show them, so every revision
-    moves."""
-    if name is not None:
-        name = clean_text("name", name, required=True)
-        taken = session.scalar(select(Author.id).where(Author.name == name, Author.id != author.id))
-        if taken is not None:
-            raise Conflict("name", f"author {name!r} already exists")
-        author.name = name
-    if email is not None:
-        author.email = optional_email(email)
-    if uri is not None:
-        author.uri = optional_uri("uri", uri)
-    session.flush()
-    touch_every_scope(session, datetime.now(UTC))
-
-
 # --- store facts and revisions ---------------------------------------------------------
 
 
@@ -309,31 +204,6 @@ def _set_relations(session: Session, post: Post, data: CleanPost) -> None:
     post.categories = [stored_term(session, Category, term) for term in data.categories]
     post.tags = [stored_term(session, Tag, term) for term in data.tags]
     post.authors = [stored_author(session, author) for author in data.authors]
-
-
-def stored_term(session: Session, model: type[_Term], term: TermInput) -> _Term:
-    """The category or tag with this slug, created (with the given name) if missing."""
-    _insert_if_missing(session, model, slug=term.slug, name=term.name or term.slug)
-    return session.scalars(select(model).where(model.slug == term.slug)).one()
-
-
-def stored_author(session: Session, data: AuthorInput) -> Author:
-    """The author with this name, created if missing; a given e-mail or URI is recorded."""
-    _insert_if_missing(session, Author, name=data.name)
-    author = session.scalars(select(Author).where(Author.name == data.name)).one()
-    if data.email is not None:
-        author.email = data.email
-    if data.uri is not None:
-        author.uri = data.uri
-    session.flush()
-    return author
-
-
-def _insert_if_missing(session: Session, model: type[Base], **values: str) -> None:
-    """INSERT … ON CONFLICT DO NOTHING: two writers creating the same category, tag or author
-    at once both succeed, instead of one failing on the unique key."""
-    statement = dialect_insert(session)(model).values(**values).on_conflict_do_nothing()
-    session.execute(statement)
 
 
 def _free_slug(session: Session, data: PostInput, existing: Post | None) -> str:

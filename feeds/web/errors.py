@@ -52,7 +52,7 @@ def error_for(error: BaseException, where: str = "") -> ErrorAnswer:
 
     Failures of the store and bugs are logged here, once: a bug with its trace."""
     if isinstance(error, BadPageCursor):
-        return ErrorAnswer(400, str(error))
+        return ErrorAnswer(400, str(error), error.field)
     if isinstance(error, FeedNotFound):
         return ErrorAnswer(404, str(error))
     if isinstance(error, InvalidInput):

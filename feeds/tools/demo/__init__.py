@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from feeds.settings import Settings
 from feeds.store.models import PostStatus
 from feeds.store.queries import find_post
+from feeds.store.taxonomy import ensure_category
 from feeds.store.validation import AuthorInput, PostInput, TermInput
-from feeds.store.writes import create_post, ensure_category
+from feeds.store.writes import create_post
 from feeds.tools.demo.texts import TEXTS, LanguageText
 
 SEED_LANGUAGE = "en"

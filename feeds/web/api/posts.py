@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any
 
 from flask import Response, jsonify, url_for
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from feeds.store.models import Author, Category, Post, PostStatus, Tag
+from feeds.serving.spec import PageCursor
+from feeds.store import queries
+from feeds.store.models import Post, PostStatus
 from feeds.store.post_json import merged_with, post_from_json, post_to_json
-from feeds.store.queries import post_query
+from feeds.store.queries import PostFilters
 from feeds.store.validation import InvalidInput
 from feeds.store.writes import WriteOutcome, create_post, delete_post, update_post, upsert_post
 from feeds.web.api import blueprint
 from feeds.web.api.requests import (
-    MAX_ID,
     ApiError,
     choice,
     created,
     current_settings,
     current_store,
-    cursor_after,
-    id_from_cursor,
     json_body,
     no_content,
     page_size,
@@ -38,18 +37,17 @@ OUTCOME_HEADER = "Feeds-Outcome"
 
 @blueprint.get("/posts")
 def list_posts() -> Response:
-    """A page of posts, newest id first, with the cursor of the next page (or null)."""
-    params = query_params({*_POST_FILTERS, "limit", "cursor"})
+    """A page of posts of every status, newest first, with the cursor of the next page (or
+    null): the feeds' page cursor, ``?cursor=`` where a feed says ``?before=``."""
+    params = query_params({*_FILTERS, "limit", "cursor"})
     limit = page_size(params.get("limit"))
-    statement = post_query().where(*_post_conditions(params)).order_by(Post.id.desc())
-    if "cursor" in params:
-        statement = statement.where(Post.id < id_from_cursor(params["cursor"]))
+    filters = _post_filters(params)
+    before = PageCursor.parse(params["cursor"], "cursor") if "cursor" in params else None
     with current_store().session() as session:
-        # One row more than asked says whether there is a next page.
-        posts = session.scalars(statement.limit(limit + 1)).all()
-        page = [post_to_json(post, site_links()) for post in posts[:limit]]
-    cursor = cursor_after(posts[limit - 1].id) if len(posts) > limit else None
-    return jsonify({"posts": page, "next_cursor": cursor})
+        page = queries.list_posts(session, filters, limit, before)
+        posts = [post_to_json(post, site_links()) for post in page.posts]
+    cursor = str(page.next_page) if page.next_page else None
+    return jsonify({"posts": posts, "next_cursor": cursor})
 
 
 @blueprint.post("/posts")
@@ -127,9 +125,7 @@ def _post_answer(post: Post, outcome: WriteOutcome) -> Response:
 
 def _post_or_404(session: Session, post_id: int) -> Post:
     """The post with this id, loaded with its relations, or 404."""
-    post = None
-    if post_id <= MAX_ID:
-        post = session.scalar(post_query().where(Post.id == post_id))
+    post = queries.find_post_by_id(session, post_id)
     if post is None:
         raise ApiError(404, f"no post with id {post_id}")
     return post
@@ -138,24 +134,20 @@ def _post_or_404(session: Session, post_id: int) -> Post:
 # --- listing posts ---------------------------------------------------------------------
 
 
-def _status_condition(value: str) -> ColumnElement[bool]:
-    return Post.status == choice("status", value, [status.value for status in PostStatus])
+_FILTERS = frozenset(field.name for field in fields(PostFilters))
+_STATUSES = [status.value for status in PostStatus]
 
 
-def _language_condition(value: str) -> ColumnElement[bool]:
-    return Post.language == choice("language", value, list(current_settings().languages))
-
-
-_POST_FILTERS: dict[str, Callable[[str], ColumnElement[bool]]] = {
-    "status": _status_condition,
-    "language": _language_condition,
-    "category": lambda slug: Post.categories.any(Category.slug == slug),
-    "tag": lambda slug: Post.tags.any(Tag.slug == slug),
-    "author": lambda name: Post.authors.any(Author.name == name),
-    "external_id": lambda external_id: Post.external_id == external_id,
-}
-
-
-def _post_conditions(params: Mapping[str, str]) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of the filters given in the query string."""
-    return [condition(params[name]) for name, condition in _POST_FILTERS.items() if name in params]
+def _post_filters(params: Mapping[str, str]) -> PostFilters:
+    """The listing's filters in the query string; 400 for a status or language the site
+    does not have."""
+    status, language = params.get("status"), params.get("language")
+    languages = list(current_settings().languages)
+    return PostFilters(
+        status=None if status is None else PostStatus(choice("status", status, _STATUSES)),
+        language=None if language is None else choice("language", language, languages),
+        category=params.get("category"),
+        tag=params.get("tag"),
+        author=params.get("author"),
+        external_id=params.get("external_id"),
+    )

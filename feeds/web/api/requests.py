@@ -1,10 +1,8 @@
-"""Reading the admin API's requests: the JSON body, the query string, paging cursors, and
+"""Reading the admin API's requests: the JSON body, the query string, the page size, and
 the answers every route shares (201, 204, a write transaction)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,8 +22,6 @@ from feeds.web.errors import ErrorAnswer, error_response
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-# Larger ids cannot be database integers; looking them up would fail instead of finding none.
-MAX_ID = 2**63 - 1
 
 
 class ApiError(Exception):
@@ -143,22 +139,6 @@ def page_size(value: str | None) -> int:
     if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_LIMIT):
         raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}", "limit")
     return int(value)
-
-
-def cursor_after(post_id: int) -> str:
-    """The opaque cursor of the page after the post ``post_id``."""
-    return base64.urlsafe_b64encode(str(post_id).encode()).decode().rstrip("=")
-
-
-def id_from_cursor(cursor: str) -> int:
-    """The post id a cursor stands for; 400 if it is not one this API gave."""
-    try:
-        text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-    except (binascii.Error, ValueError):
-        text = b""
-    if not (text.isdigit() and 0 < int(text) <= MAX_ID):
-        raise ApiError(400, "cursor is not one this API gave; start again without it", "cursor")
-    return int(text)
 
 
 def error_answer(status: int, message: str, field: str | None = None) -> Response:

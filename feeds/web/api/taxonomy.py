@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, url_for
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from feeds.store.cleaning import xml_safe
-from feeds.store.models import Author, Category, post_categories
-from feeds.store.writes import (
+from feeds.store import queries
+from feeds.store.models import Author, Category
+from feeds.store.taxonomy import (
     create_author,
     create_category,
     delete_category,
@@ -19,7 +18,6 @@ from feeds.store.writes import (
 )
 from feeds.web.api import blueprint
 from feeds.web.api.requests import (
-    MAX_ID,
     ApiError,
     created,
     current_settings,
@@ -36,8 +34,8 @@ from feeds.web.api.requests import (
 def list_categories() -> Response:
     """Every category by slug, with how many posts (drafts too) it holds."""
     with current_store().session() as session:
-        rows = session.execute(_categories_counted().order_by(Category.slug)).all()
-    return jsonify({"categories": [_category_json(*row) for row in rows]})
+        counted = queries.categories_with_post_counts(session)
+        return jsonify({"categories": [_category_json(*row) for row in counted]})
 
 
 @blueprint.get("/categories/<slug>")
@@ -78,19 +76,9 @@ def remove_category(slug: str) -> Response:
     return no_content()
 
 
-def _categories_counted() -> Select[Category, int]:
-    """SELECT of categories with the number of posts in each."""
-    return (
-        select(Category, func.count(post_categories.c.post_id))
-        .outerjoin(post_categories, post_categories.c.category_id == Category.id)
-        .group_by(Category.id)
-    )
-
-
 def _category_answer(session: Session, category: Category) -> Response:
     """A category's JSON, its post count read afresh."""
-    row = session.execute(_categories_counted().where(Category.id == category.id)).one()
-    return jsonify(_category_json(*row))
+    return jsonify(_category_json(category, queries.category_post_count(session, category)))
 
 
 def _category_json(category: Category, post_count: int) -> dict[str, Any]:
@@ -99,9 +87,7 @@ def _category_json(category: Category, post_count: int) -> dict[str, Any]:
 
 def _category_or_404(session: Session, slug: str, field: str | None = None) -> Category:
     """The category with this slug, or 404 (naming ``field`` if the slug came from it)."""
-    category = None
-    if xml_safe(slug) == slug:  # no stored slug holds what XML cannot (NUL, to PostgreSQL)
-        category = session.scalar(select(Category).where(Category.slug == slug))
+    category = queries.find_category(session, slug)
     if category is None:
         raise ApiError(404, f"unknown category {slug!r}", field)
     return category
@@ -114,7 +100,7 @@ _AUTHOR_FIELDS = ("name", "email", "uri")
 def list_authors() -> Response:
     """Every author, by name."""
     with current_store().session() as session:
-        authors = session.scalars(select(Author).order_by(Author.name)).all()
+        authors = queries.all_authors(session)
         return jsonify({"authors": [_author_json(author) for author in authors]})
 
 
@@ -150,7 +136,7 @@ def _author_json(author: Author) -> dict[str, Any]:
 
 
 def _author_or_404(session: Session, author_id: int) -> Author:
-    author = session.get(Author, author_id) if author_id <= MAX_ID else None
+    author = queries.find_author(session, author_id)
     if author is None:
         raise ApiError(404, f"no author with id {author_id}")
     return author

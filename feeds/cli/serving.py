@@ -1,0 +1,110 @@
+"""The commands that serve or render the feeds: ``serve``, ``check``, ``build``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from feeds.cli.group import CommandContext, with_store
+from feeds.settings import Settings
+from feeds.store import Store
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Serve with granian (worker processes, keep-alive) instead of Flask's own server.",
+)
+@click.option("--workers", type=click.IntRange(1), help="Worker processes [default: CPU count]")
+@click.option("--threads", type=click.IntRange(1), help="Threads per worker [default: 2]")
+@click.pass_obj
+def serve(
+    context: CommandContext,
+    host: str,
+    port: int,
+    production: bool,
+    workers: int | None,
+    threads: int | None,
+) -> None:
+    """Serve the feeds over HTTP."""
+    import logging.config
+
+    from feeds import create_app
+    from feeds.server.dev_server import JsonErrorRequestHandler
+    from feeds.server.listen import listen_address
+    from feeds.server.production import LOGGING
+    from feeds.server.production import serve as serve_production
+    from feeds.web.app_state import app_state
+
+    settings = context.settings()
+    address = listen_address(host, port)  # a busy port or bad host: one line, before any other
+    app = create_app(settings)  # fails here, once, on bad settings or a schema behind
+    click.echo(f"serving {settings.site_title!r} feeds on http://{host}:{port}/feeds.json")
+    if production:
+        app_state(app).store.dispose()  # each worker creates the app and its pool
+        serve_production(address, port, workers, threads, context.config_path)
+        return
+    logging.config.dictConfig(LOGGING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # feeds logs each request itself
+    app.run(host=address, port=port, request_handler=JsonErrorRequestHandler)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@with_store("current")
+def build(settings: Settings, store: Store, directory: str) -> None:
+    """Write every feed (and a .gz of each) into DIRECTORY for nginx or a CDN.
+
+    Incremental and atomic: only feeds whose revision moved are rendered and rewritten.
+    """
+    from pathlib import Path
+
+    from feeds.serving.service import FeedService
+    from feeds.tools.static_build import build_static
+
+    try:
+        result = build_static(FeedService(settings, store), Path(directory))
+    except OSError as error:
+        raise click.ClickException(f"cannot write {directory}: {error.strerror}") from None
+    click.echo(
+        f"built {directory}: {len(result.written)} written, {len(result.identical)} unchanged, "
+        f"{len(result.skipped)} skipped (revision unchanged), {len(result.removed)} removed"
+    )
+
+
+@click.command()
+@click.pass_obj
+def check(context: CommandContext) -> None:
+    """Render every feed through the HTTP routes and report what a reader would stumble on."""
+    from feeds import create_app
+    from feeds.serving.spec import every_feed
+    from feeds.store import queries
+    from feeds.tools.check import feed_problems
+    from feeds.web.app_state import app_state
+
+    settings = context.settings()
+    app = create_app(settings)
+    with app_state(app).store.session() as session:
+        slugs = [c.slug for c in queries.all_categories(session)]
+    client = app.test_client()
+    failures = 0
+    specs = every_feed(settings, slugs)
+    for spec in specs:
+        response = client.get(spec.path)
+        problems = (
+            feed_problems(spec, response.data)
+            if response.status_code == 200
+            else [f"HTTP {response.status_code}: {response.get_data(as_text=True)}"]
+        )
+        for problem in problems:
+            click.echo(f"{spec.path}: {problem}", err=True)
+        failures += bool(problems)
+    click.echo(
+        f"checked {len(specs)} feeds: {len(specs) - failures} fine, {failures} with problems"
+    )
+    if failures:
+        sys.exit(1)

@@ -1,0 +1,146 @@
+"""Delivering the outbox: each sender, in turn, announces the changes past its cursor.
+
+One round (``run_once``) first records the scopes of scheduled posts that fell due, then,
+for each sender whose lease it can take, reads up to CHANGES_PER_ROUND changes, coalesces
+them by scope, and hands them to the sender. Success moves the sender's cursor; a failure
+waits (doubling from ``push_retry_seconds`` up to ``push_retry_max_seconds``, or what a
+Retry-After said) and after ``push_max_attempts`` tries is recorded as given up
+(``feeds outbox`` and /metrics show it) so that the next changes are not held back.
+
+Leases, not open transactions, keep several processes from delivering the same target:
+the HTTP request runs outside any transaction, and a process killed mid-delivery only
+holds its lease until ``push_lease_seconds`` pass. Delivery is at least once: a change
+whose announcement was cut short is announced again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from feeds.push.sender import ChangedFeed, DeliveryFailed, Sender
+from feeds.serving.spec import FeedFormat, FeedSpec
+from feeds.settings import Settings
+from feeds.store import Store, StoreUnavailable, outbox
+from feeds.store.index import scope_parts, touch_scopes
+
+log = logging.getLogger(__name__)
+
+# Changes one announcement covers at most (after coalescing, far fewer feeds).
+CHANGES_PER_ROUND = 2000
+
+
+class Delivery:
+    """Delivers one store's outbox to ``senders``."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        senders: Sequence[Sender],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store, self.settings, self.senders, self.clock = store, settings, senders, clock
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.lease = timedelta(seconds=settings.push_lease_seconds)
+        self.names = [sender.name for sender in senders]
+
+    def run_once(self) -> int:
+        """One round over every sender; how many changes were announced."""
+        now = self.clock()
+        with self.store.writing() as session:
+            due = outbox.due_post_scopes(session, now)
+            if due:
+                touch_scopes(session, due, now)
+            outbox.ensure_targets(session, self.names, now)
+            session.commit()
+        announced = sum(self._deliver(sender) for sender in self.senders)
+        with self.store.writing() as session:
+            outbox.prune(session, self.names)
+            session.commit()
+        return announced
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Deliver every ``push_poll_seconds`` until ``stop`` is set; a round that fails
+        (the store unreachable) is logged and the next one tries again."""
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except StoreUnavailable as error:
+                log.warning("outbox: %s", error)
+            except Exception:  # a bug must not end delivery for good
+                log.exception("outbox: delivery round failed")
+            stop.wait(self.settings.push_poll_seconds)
+
+    def _deliver(self, sender: Sender) -> int:
+        """Announce ``sender``'s next batch if its lease is ours; how many changes."""
+        name = sender.name
+        with self.store.writing() as session:
+            claimed = outbox.claim(session, name, self.holder, self.clock(), self.lease)
+            session.commit()
+        if not claimed:
+            return 0
+        try:
+            with self.store.session() as session:
+                batch = outbox.next_batch(session, name, CHANGES_PER_ROUND)
+                if batch is None:
+                    return 0
+                feeds = changed_feeds(session, batch.scopes)
+            try:
+                sender.announce(feeds)
+            except DeliveryFailed as error:
+                self._failed(name, batch, error)
+                return 0
+            with self.store.writing() as session:
+                outbox.delivered(session, name, batch, self.clock())
+                session.commit()
+            return batch.last_id - batch.first_id + 1
+        finally:
+            with self.store.writing() as session:
+                outbox.release(session, name, self.holder)
+                session.commit()
+
+    def _failed(self, name: str, batch: outbox.Batch, error: DeliveryFailed) -> None:
+        now = self.clock()
+        with self.store.writing() as session:
+            attempts = outbox.attempts(session, name)
+            wait = error.retry_after
+            if wait is None:
+                wait = self.settings.push_retry_seconds * 2**attempts
+            wait = min(wait, self.settings.push_retry_max_seconds)
+            gave_up = outbox.failed(
+                session,
+                name,
+                batch,
+                str(error),
+                now + timedelta(seconds=wait),
+                self.settings.push_max_attempts,
+                now,
+            )
+            session.commit()
+        if gave_up:
+            log.error("outbox: %s: gave up after %d tries: %s", name, attempts + 1, error)
+        else:
+            log.warning("outbox: %s: %s (try %d, again in %.0f s)", name, error, attempts + 1, wait)
+
+
+def changed_feeds(session: Session, scopes: Sequence[str]) -> list[ChangedFeed]:
+    """The first page of every feed of each scope, in every format (none for a scope whose
+    category is gone)."""
+    parts = {scope: scope_parts(scope) for scope in scopes}
+    slugs = outbox.category_slugs(session, (cid for cid, _ in parts.values() if cid is not None))
+    feeds = []
+    for scope, (category_id, language) in parts.items():
+        if category_id is not None and category_id not in slugs:
+            feeds.append(ChangedFeed(scope, ()))
+            continue
+        slug = slugs.get(category_id) if category_id is not None else None
+        specs = tuple(FeedSpec(fmt, slug, language) for fmt in FeedFormat)
+        feeds.append(ChangedFeed(scope, specs))
+    return feeds
