@@ -15,7 +15,8 @@ from lxml import etree
 from werkzeug.test import TestResponse
 
 from feeds import create_app
-from feeds.settings import ConfigError, Hub, Settings
+from feeds.settings import ConfigError, Settings
+from feeds.settings.tables import Hub
 from feeds.store import Store
 from tests.conftest import BASE_URL, REPO, add_post, parse_feed
 

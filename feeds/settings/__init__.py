@@ -4,7 +4,8 @@ Every key of the config file can be overridden by an environment variable named
 ``FEEDS_`` + the key in upper case (``database_url`` → ``FEEDS_DATABASE_URL``).
 String keys take the variable's text as it is; other keys take a TOML value
 (``FEEDS_ITEMS_PER_FEED=20``, ``FEEDS_LANGUAGES='{en = "English", fr = "Français"}'``,
-``FEEDS_HUBS='[{url = "https://hub.example/"}]'``).
+``FEEDS_HUBS='[{url = "https://hub.example/"}]'``). Keys given as arrays of tables
+(``[[hubs]]``, ``[[purges]]``) are checked table by table (feeds/settings/tables.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
-from urllib.parse import urlsplit
+
+from feeds.settings.checks import ConfigError, refuse_unknown_keys, require_absolute_url
+from feeds.settings.tables import ConfigTable, Hub, Purge, check_unique
 
 CONFIG_ENV = "FEEDS_CONFIG"
 ENV_PREFIX = "FEEDS_"
@@ -27,62 +30,6 @@ SECRET_KEY = "admin_token"
 # kept for the test suite and the benchmarks.
 NOT_SETTINGS = frozenset({CONFIG_ENV, "FEEDS_ADMIN_TOKEN", "FEEDS_ADMIN_TOKEN_FILE"})
 RESERVED_PREFIXES = ("FEEDS_TEST_", "FEEDS_BENCH_")
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says which key and why."""
-
-
-HUB_PARAMS = ("hub.url", "hub.topic")
-MAX_HUB_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Hub:
-    """A WebSub hub: every feed links to it (rel="hub"), and a change is published to it by
-    a POST of ``hub.mode=publish`` with the changed feeds' URLs in ``param`` (``hub.url``
-    or ``hub.topic``, as the hub reads them), at most ``batch`` URLs a request."""
-
-    url: str
-    param: str = "hub.url"
-    batch: int = 100
-
-    def __post_init__(self) -> None:
-        _require_absolute_url("url", self.url)
-        if not self.url.isascii() or any(c in _NOT_IN_A_LINK for c in self.url):
-            raise ConfigError(
-                f"url: {self.url!r} must be ASCII, with no spaces, quotes or <>: "
-                "percent-encode the rest"
-            )
-        if self.param not in HUB_PARAMS:
-            raise ConfigError(f"param: {self.param!r} is not one of {', '.join(HUB_PARAMS)}")
-        if not 1 <= self.batch <= MAX_HUB_BATCH:
-            raise ConfigError(f"batch: must be from 1 to {MAX_HUB_BATCH}")
-
-    @classmethod
-    def from_table(cls, position: int, table: Any) -> Hub:
-        """The hub of the ``position``-th ``[[hubs]]`` table, checking its keys and values
-        (ConfigError naming ``hubs[position].<key>``)."""
-        where = f"hubs[{position}]"
-        if not isinstance(table, dict):
-            raise ConfigError(f"{where}: expected a table, got {type(table).__name__}")
-        _refuse_unknown_keys(f"{where}: ", table, [f.name for f in fields(cls)])
-        if "url" not in table:
-            raise ConfigError(f"{where}: url is required")
-        for name, expected in get_type_hints(cls).items():
-            value = table.get(name)
-            if name in table and (isinstance(value, bool) or not isinstance(value, expected)):
-                raise ConfigError(
-                    f"{where}.{name}: expected {expected.__name__}, got {type(value).__name__}"
-                )
-        try:
-            return cls(**table)
-        except ConfigError as error:
-            raise ConfigError(f"{where}.{error}") from None
-
-
-# Characters a URL in an HTTP Link header (<…>) cannot hold as they are.
-_NOT_IN_A_LINK = frozenset('"<>\\^`{|}\x7f') | frozenset(map(chr, range(33)))
 
 
 @dataclass(frozen=True)
@@ -125,6 +72,8 @@ class Settings:
     auth_failures_per_minute: int = 10
     # WebSub hubs every feed links to, and changes are published to.
     hubs: tuple[Hub, ...] = ()
+    # Caches to purge when feeds change (see Purge).
+    purges: tuple[Purge, ...] = ()
     # Delivering the outbox to hubs and caches (feeds/push/).
     push_poll_seconds: float = 1.0
     push_timeout_seconds: float = 10.0
@@ -137,7 +86,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         for name in ("base_url", "home_url"):
-            _require_absolute_url(name, getattr(self, name))
+            require_absolute_url(name, getattr(self, name))
         if not self.languages:
             raise ConfigError("languages: at least one language is needed")
         if self.default_language not in self.languages:
@@ -188,11 +137,12 @@ class Settings:
             template = getattr(self, name)
             if "{slug}" not in template:
                 raise ConfigError(f"{name}: must contain {{slug}}")
-            _require_absolute_url(name, _fill(name, template, home=self.home_url))
-        _require_absolute_url(
+            require_absolute_url(name, _fill(name, template, home=self.home_url))
+        require_absolute_url(
             "language_home_url", _fill("language_home_url", self.language_home_url)
         )
-        _check_hubs(self.hubs)
+        check_unique("hubs", self.hubs, "url")
+        check_unique("purges", self.purges, "name")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         object.__setattr__(self, "languages", dict(self.languages))
 
@@ -222,25 +172,21 @@ class Settings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
         """Build settings from plain values, checking every key and type."""
-        _refuse_unknown_keys("", values, [f.name for f in fields(cls)])
+        refuse_unknown_keys("", values, [f.name for f in fields(cls)])
         for name, value in values.items():
             _check_type(name, value)
         values = dict(values)
-        if "hubs" in values:
-            values["hubs"] = tuple(
-                Hub.from_table(position, table) for position, table in enumerate(values["hubs"])
-            )
+        for name, kind in _TABLE_SETTINGS.items():
+            if name in values:
+                values[name] = tuple(
+                    kind.from_table(name, position, table)
+                    for position, table in enumerate(values[name])
+                )
         return cls(**values)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy of these settings with some keys changed."""
         return dataclasses.replace(self, **changes)
-
-
-def _refuse_unknown_keys(where: str, values: Mapping[str, Any], known: list[str]) -> None:
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ConfigError(f"{where}unknown key {unknown[0]!r} (known keys: {', '.join(known)})")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -306,15 +252,32 @@ def _checked_class(hint: Any) -> type:
     origin = get_origin(hint)
     if isinstance(origin, type) and issubclass(origin, Mapping) and get_args(hint) == (str, str):
         return dict  # a TOML table of strings
-    if origin is tuple and get_args(hint) == (Hub, ...):
+    if origin is tuple and _table_kind(hint) is not None:
         return list  # a TOML array of tables
     raise TypeError(f"Settings: no type check for {hint}")
+
+
+def _table_kind(hint: Any) -> type[ConfigTable] | None:
+    """The table type of a ``tuple[Hub, ...]`` hint, else None."""
+    arguments = get_args(hint)
+    if (
+        len(arguments) == 2
+        and arguments[1] is Ellipsis
+        and isinstance(arguments[0], type)
+        and issubclass(arguments[0], ConfigTable)
+    ):
+        return arguments[0]
+    return None
 
 
 # Each setting's real type hint (evaluated, not its annotation's text), and the class it
 # is checked against.
 _SETTING_TYPES: dict[str, Any] = get_type_hints(Settings)
 _SETTING_CLASSES = {name: _checked_class(hint) for name, hint in _SETTING_TYPES.items()}
+# The settings given as arrays of tables, and the type of each table.
+_TABLE_SETTINGS = {
+    name: kind for name, hint in _SETTING_TYPES.items() if (kind := _table_kind(hint)) is not None
+}
 
 
 def _type_name(hint: Any) -> str:
@@ -338,23 +301,8 @@ def _check_type(name: str, value: Any) -> None:
         raise ConfigError(f"{name}: every value must be a string")
 
 
-def _check_hubs(hubs: tuple[Hub, ...]) -> None:
-    if not isinstance(hubs, tuple) or not all(isinstance(hub, Hub) for hub in hubs):
-        raise ConfigError("hubs: expected a tuple of Hub")
-    urls = [hub.url for hub in hubs]
-    for url in urls:
-        if urls.count(url) > 1:
-            raise ConfigError(f"hubs: {url!r} is listed twice")
-
-
 def _fill(name: str, template: str, home: str = "https://example.com") -> str:
     try:
         return template.format(home=home, slug="slug", lang="en")
     except (KeyError, IndexError, ValueError) as error:
         raise ConfigError(f"{name}: bad placeholder in {template!r}: {error}") from None
-
-
-def _require_absolute_url(name: str, url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{name}: {url!r} is not an absolute http(s) URL")
