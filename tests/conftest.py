@@ -198,7 +198,7 @@ def add_post(store: Store, settings: Settings, **fields: object) -> int:
     values.update(fields)
     values["categories"] = [TermInput(slug) for slug in values["categories"]]  # type: ignore[attr-defined]
     values["authors"] = [AuthorInput(name) for name in values["authors"]]  # type: ignore[attr-defined]
-    with store.session() as session:
+    with store.writing() as session:
         post = create_post(session, settings, PostInput(**values))  # type: ignore[arg-type]
         session.commit()
         return post.id

@@ -34,6 +34,8 @@ def serve(
     import logging.config
 
     from feeds import create_app
+    from feeds.push.delivery import deliver_in_background
+    from feeds.push.senders import senders_from
     from feeds.server.dev_server import JsonErrorRequestHandler
     from feeds.server.listen import listen_address
     from feeds.server.production import LOGGING
@@ -43,6 +45,7 @@ def serve(
     settings = context.settings()
     address = listen_address(host, port)  # a busy port or bad host: one line, before any other
     app = create_app(settings)  # fails here, once, on bad settings or a schema behind
+    senders_from(settings)  # a purge token missing: one line here, not one per worker
     click.echo(f"serving {settings.site_title!r} feeds on http://{host}:{port}/feeds.json")
     if production:
         app_state(app).store.dispose()  # each worker creates the app and its pool
@@ -50,6 +53,7 @@ def serve(
         return
     logging.config.dictConfig(LOGGING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # feeds logs each request itself
+    deliver_in_background(app_state(app).store, settings)
     app.run(host=address, port=port, request_handler=JsonErrorRequestHandler)
 
 

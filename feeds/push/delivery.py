@@ -50,20 +50,29 @@ class Delivery:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.lease = timedelta(seconds=settings.push_lease_seconds)
         self.names = [sender.name for sender in senders]
+        self._targets_known = False
 
     def run_once(self) -> int:
-        """One round over every sender; how many changes were announced."""
+        """One round over every sender; how many changes were announced. An idle round
+        only reads: nothing due, nothing waiting."""
         now = self.clock()
-        with self.store.writing() as session:
-            due = outbox.due_post_scopes(session, now)
-            if due:
-                touch_scopes(session, due, now)
-            outbox.ensure_targets(session, self.names, now)
-            session.commit()
-        announced = sum(self._deliver(sender) for sender in self.senders)
-        with self.store.writing() as session:
-            outbox.prune(session, self.names)
-            session.commit()
+        with self.store.session() as session:
+            due_waiting = outbox.due_posts_waiting(session, now)
+        if due_waiting or not self._targets_known:
+            with self.store.writing() as session:
+                due = outbox.due_post_scopes(session, now)
+                if due:
+                    touch_scopes(session, due, now)
+                outbox.ensure_targets(session, self.names, now)
+                session.commit()
+            self._targets_known = True
+        with self.store.session() as session:
+            waiting = [s for s in self.senders if outbox.has_work(session, s.name, now)]
+        announced = sum(self._deliver(sender) for sender in waiting)
+        if announced:
+            with self.store.writing() as session:
+                outbox.prune(session, self.names)
+                session.commit()
         return announced
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -144,3 +153,20 @@ def changed_feeds(session: Session, scopes: Sequence[str]) -> list[ChangedFeed]:
         specs = tuple(FeedSpec(fmt, slug, language) for fmt in FeedFormat)
         feeds.append(ChangedFeed(scope, specs))
     return feeds
+
+
+def deliver_in_background(store: Store, settings: Settings) -> threading.Event | None:
+    """Deliver the outbox from a daemon thread of this process, as ``feeds serve`` does
+    when ``push_in_server`` is on and hubs or purges are configured; the event stops it.
+    None when there is nothing to do. ConfigError for a purge whose token is missing."""
+    from feeds.push.senders import senders_from
+
+    senders = senders_from(settings) if settings.push_in_server else []
+    if not senders:
+        return None
+    stop = threading.Event()
+    delivery = Delivery(store, settings, senders)
+    threading.Thread(
+        target=delivery.run_forever, args=(stop,), name="feeds-outbox", daemon=True
+    ).start()
+    return stop

@@ -21,8 +21,10 @@ from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 
 from feeds import create_app
+from feeds.push.delivery import deliver_in_background
 from feeds.server.allocator import tune_allocator
 from feeds.server.listen import CannotListen
+from feeds.web.app_state import app_state
 
 # Per-request lines come from feeds itself (feeds.access, one JSON line each), so the servers'
 # own access logs stay off; everything goes to stderr, one line per record. The server loggers
@@ -53,7 +55,10 @@ def create_worker_app() -> Flask:
     """What each granian worker serves: the app, in a process whose allocator is tuned for
     serving (feed bodies the cache drops go back to the system)."""
     tune_allocator()
-    return create_app()
+    app = create_app()
+    state = app_state(app)
+    deliver_in_background(state.store, state.settings)  # push_in_server: the outbox, too
+    return app
 
 
 def serve(

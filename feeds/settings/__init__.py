@@ -74,7 +74,8 @@ class Settings:
     hubs: tuple[Hub, ...] = ()
     # Caches to purge when feeds change (see Purge).
     purges: tuple[Purge, ...] = ()
-    # Delivering the outbox to hubs and caches (feeds/push/).
+    # Delivering the outbox to hubs and caches (feeds/push/): in every server process too.
+    push_in_server: bool = True
     push_poll_seconds: float = 1.0
     push_timeout_seconds: float = 10.0
     push_lease_seconds: float = 120.0

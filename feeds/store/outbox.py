@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from feeds.store.models import (
@@ -31,6 +31,8 @@ from feeds.store.models import (
 )
 
 SITE_SCOPE = "site"
+# The due-post clock moves at least this often, so that its range scan stays short.
+CLOCK_STEP = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,15 @@ def record_every_scope(session: Session, now: datetime) -> None:
     record_changes(session, scopes, now)
 
 
+def due_posts_waiting(session: Session, now: datetime) -> bool:
+    """Whether ``due_post_scopes`` has anything to do: posts fell due since its clock, or
+    the clock is missing or CLOCK_STEP behind (a read, for idle rounds to stay reads)."""
+    since = _due_clock(session)
+    if since is None or now - since >= CLOCK_STEP:
+        return True
+    return now > since and session.scalar(_due_posts(since, now).limit(1)) is not None
+
+
 def due_post_scopes(session: Session, now: datetime) -> list[str]:
     """The scopes of posts that fell due (their published time passed) since the last call,
     which moves the clock to ``now``; the first call only starts it. The caller touches
@@ -85,16 +96,36 @@ def due_post_scopes(session: Session, now: datetime) -> list[str]:
     since = datetime.fromisoformat(fact.value)
     if now <= since:
         return []
-    # Every published post has a row in the site scope: a range scan of its primary key.
-    due = select(ScopeEntry.post_id).where(
-        ScopeEntry.scope == SITE_SCOPE, ScopeEntry.published > since, ScopeEntry.published <= now
-    )
-    post_ids = session.scalars(due).all()
+    post_ids = session.scalars(_due_posts(since, now)).all()
     fact.value = now.isoformat()
     if not post_ids:
         return []
     scopes = select(ScopeEntry.scope).where(ScopeEntry.post_id.in_(post_ids)).distinct()
     return list(session.scalars(scopes))
+
+
+def _due_clock(session: Session) -> datetime | None:
+    value = session.scalar(select(StoreMeta.value).where(StoreMeta.key == OUTBOX_DUE_UNTIL))
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def _due_posts(since: datetime, now: datetime) -> Select[int]:
+    """The posts whose published time is in (since, now]: every published post has a row
+    in the site scope, so this is a range scan of its primary key."""
+    return select(ScopeEntry.post_id).where(
+        ScopeEntry.scope == SITE_SCOPE, ScopeEntry.published > since, ScopeEntry.published <= now
+    )
+
+
+def has_work(session: Session, name: str, now: datetime) -> bool:
+    """Whether ``name`` has changes past its cursor, is due, and is not leased (a read)."""
+    target = session.get(OutboxTarget, name)
+    if target is None or target.next_attempt > now:
+        return False
+    if target.leased_until is not None and target.leased_until >= now:
+        return False
+    newer = select(OutboxChange.id).where(OutboxChange.id > target.delivered_id).limit(1)
+    return session.scalar(newer) is not None
 
 
 def category_slugs(session: Session, category_ids: Iterable[int]) -> dict[int, str]:
