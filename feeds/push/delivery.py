@@ -76,16 +76,18 @@ class Delivery:
         return announced
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Deliver every ``push_poll_seconds`` until ``stop`` is set; a round that fails
-        (the store unreachable) is logged and the next one tries again."""
+        """Deliver every ``push_poll_seconds``, and at once after a write of this process
+        commits, until ``stop`` is set (seen within a poll); a round that fails (the store
+        unreachable) is logged and the next one tries again."""
         while not stop.is_set():
+            outbox.committed.clear()
             try:
                 self.run_once()
             except StoreUnavailable as error:
                 log.warning("outbox: %s", error)
             except Exception:  # a bug must not end delivery for good
                 log.exception("outbox: delivery round failed")
-            stop.wait(self.settings.push_poll_seconds)
+            outbox.committed.wait(self.settings.push_poll_seconds)
 
     def _deliver(self, sender: Sender) -> int:
         """Announce ``sender``'s next batch if its lease is ours; how many changes."""

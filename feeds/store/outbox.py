@@ -11,11 +11,12 @@ feeds/push/ does.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy import Select, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from feeds.store.models import (
@@ -59,6 +60,25 @@ class TargetStatus:
     failures: int
 
 
+# Set when a transaction that recorded changes commits in this process: the delivery
+# thread of the same process (feeds serve) wakes at once instead of at its next poll.
+committed = threading.Event()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_delivery(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        committed.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+_CHANGED = "feeds.outbox.changed"
+
+
 def record_changes(session: Session, scopes: Iterable[str], now: datetime) -> None:
     """Add one change per scope (the store's own bookkeeping scope excepted).
 
@@ -68,6 +88,7 @@ def record_changes(session: Session, scopes: Iterable[str], now: datetime) -> No
     rows = [{"scope": scope, "recorded": now} for scope in sorted(set(scopes) - {STORE_SCOPE})]
     if rows:
         session.execute(insert(OutboxChange), rows)
+        session.info[_CHANGED] = True
 
 
 def record_every_scope(session: Session, now: datetime) -> None:
