@@ -182,3 +182,16 @@ def test_purging_the_keys_of_the_scopes_a_write_moves_reaches_exactly_the_change
 def test_a_scopes_key_is_an_ascii_token_any_cdn_takes(scope: str, key: str) -> None:
     assert scope_surrogate_key(scope) == key
     assert TOKEN.fullmatch(key)
+
+
+def test_the_feeds_page_and_index_are_held_by_shared_caches_as_feeds_are(
+    filled: Settings,
+) -> None:
+    client = create_app(filled).test_client()
+    feed = client.get("/feeds/all.atom").headers["Cache-Control"]
+    assert "s-maxage=" in feed
+    for path in ("/", "/feeds.json"):
+        answer = client.get(path)
+        assert answer.status_code == 200
+        assert answer.headers["Cache-Control"] == feed, path
+        assert "CDN-Cache-Control" not in answer.headers  # nothing purges them

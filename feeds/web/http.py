@@ -35,30 +35,41 @@ PAGE_POLICY = (
 STALE_HEADER = ("Feeds-Stale", "store-unavailable")
 
 
-def feed_cache_control(settings: Settings) -> tuple[tuple[str, str], ...]:
-    """The caching headers of every feed answer, made once per process.
+def cache_control(settings: Settings) -> str:
+    """The ``Cache-Control`` of every cacheable answer (feeds, the feeds page, /feeds.json).
 
-    ``Cache-Control``: clients keep a feed ``cache_max_age`` seconds, shared caches (a CDN,
-    a proxy) ``shared_max_age`` (s-maxage), never longer than clients, since nothing tells
-    them of a change; then (RFC 5861) any cache may answer with its stale copy for
+    Clients keep it ``cache_max_age`` seconds, shared caches (a CDN, a proxy)
+    ``shared_max_age`` (s-maxage), never longer than clients, since nothing tells them of
+    a change; then (RFC 5861) any cache may answer with its stale copy for
     ``stale_while_revalidate_seconds`` while it fetches a new one, and for
-    ``stale_if_error_seconds`` while feeds answers with an error, as feeds does itself.
+    ``stale_if_error_seconds`` while feeds answers with an error, as feeds does itself."""
+    shared_max_age = min(settings.shared_max_age, settings.cache_max_age)
+    lifetimes = f"public, max-age={settings.cache_max_age}, s-maxage={shared_max_age}"
+    return ", ".join([lifetimes, *_stale_directives(settings)])
+
+
+def feed_cache_control(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The caching headers of every feed answer, made once per process: ``Cache-Control``;
     ``CDN-Cache-Control`` (RFC 9213), only with ``cdn_max_age``: the CDN, which is purged
-    on change (Surrogate-Key, Cache-Tag), may hold a feed that long instead.
-    ``Vary``: the gzip and identity answers are cached apart."""
+    on change (Surrogate-Key, Cache-Tag), may hold a feed that long instead; ``Vary``: the
+    gzip and identity answers are cached apart."""
+    headers = [("Cache-Control", cache_control(settings))]
+    if settings.cdn_max_age > 0:
+        cdn_lifetime = f"public, max-age={settings.cdn_max_age}"
+        headers.append(
+            ("CDN-Cache-Control", ", ".join([cdn_lifetime, *_stale_directives(settings)]))
+        )
+    headers.append(("Vary", "Accept-Encoding"))
+    return tuple(headers)
+
+
+def _stale_directives(settings: Settings) -> list[str]:
     stale = []
     if settings.stale_while_revalidate_seconds > 0:
         stale.append(f"stale-while-revalidate={settings.stale_while_revalidate_seconds}")
     if settings.stale_if_error_seconds > 0:
         stale.append(f"stale-if-error={settings.stale_if_error_seconds}")
-    shared_max_age = min(settings.shared_max_age, settings.cache_max_age)
-    lifetimes = f"public, max-age={settings.cache_max_age}, s-maxage={shared_max_age}"
-    headers = [("Cache-Control", ", ".join([lifetimes, *stale]))]
-    if settings.cdn_max_age > 0:
-        cdn_lifetime = f"public, max-age={settings.cdn_max_age}"
-        headers.append(("CDN-Cache-Control", ", ".join([cdn_lifetime, *stale])))
-    headers.append(("Vary", "Accept-Encoding"))
-    return tuple(headers)
+    return stale
 
 
 @lru_cache(maxsize=512)

@@ -17,7 +17,7 @@ from feeds.serving.links import text_direction
 from feeds.serving.spec import FeedFormat
 from feeds.settings import Settings
 from feeds.web.app_state import app_state
-from feeds.web.http import NOSNIFF, PAGE_POLICY
+from feeds.web.http import NOSNIFF, PAGE_POLICY, cache_control
 from feeds.web.routes import current_feed_index
 
 blueprint = Blueprint("pages", __name__)
@@ -55,8 +55,7 @@ def feeds_page() -> Response:
         formats={fmt.value: fmt for fmt in FeedFormat},
     )
     response = Response(html, content_type="text/html; charset=utf-8")
-    response.cache_control.public = True
-    response.cache_control.max_age = settings.cache_max_age
+    response.headers["Cache-Control"] = cache_control(settings)
     response.add_etag()
     response.make_conditional(request)  # changes the response itself (and returns it)
     return response

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify
 from feeds.render.index import feed_index
 from feeds.store import queries
 from feeds.web.app_state import app_state
+from feeds.web.http import cache_control
 
 blueprint = Blueprint("feeds", __name__)
 FEED_RULES = (
@@ -37,6 +38,5 @@ def current_feed_index() -> dict[str, Any]:
 def feed_index_json() -> Response:
     """Every feed: its URL, title, scope, category, language and format."""
     response = jsonify(current_feed_index())
-    response.cache_control.public = True
-    response.cache_control.max_age = app_state().settings.cache_max_age
+    response.headers["Cache-Control"] = cache_control(app_state().settings)
     return response
