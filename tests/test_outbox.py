@@ -14,6 +14,7 @@ from feeds.push.delivery import Delivery
 from feeds.push.websub import WebSubHub
 from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
+from feeds.settings.tables import Hub
 from feeds.store import Store, outbox
 from feeds.store.models import OutboxChange, OutboxTarget
 from tests.conftest import BASE_URL, add_post
@@ -42,7 +43,7 @@ def delivery(
 ) -> Delivery:
     """A delivery to one hub (hub.url, ``batch`` URLs a request) on the test's clock."""
     settings = settings.replace(**changes)
-    sender = WebSubHub(hub.url, "hub.url", batch, SiteLinks(settings), timeout=5)
+    sender = WebSubHub(Hub(hub.url, "hub.url", batch), SiteLinks(settings), timeout=5)
     return Delivery(store, settings, [sender], clock=clock)
 
 

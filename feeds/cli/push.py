@@ -49,10 +49,10 @@ def worker(settings: Settings, store: Store, once: bool) -> None:
 @with_store("current")
 def outbox(settings: Settings, store: Store, show_failures: bool) -> None:
     """Where each hub and purge target stands: changes waiting, delivered, failed."""
-    from feeds.push.senders import senders_from
+    from feeds.push.senders import target_names
     from feeds.store import outbox as store_outbox
 
-    names = [sender.name for sender in senders_from(settings)]
+    names = target_names(settings)
     with store.session() as session:
         statuses = {status.name: status for status in store_outbox.statuses(session, names)}
         failures = store_outbox.failures(session) if show_failures else []

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from feeds.push.sender import ChangedFeed, send
 from feeds.serving.links import SiteLinks
 from feeds.serving.surrogate import scope_surrogate_key
+from feeds.settings.tables import Purge
 
 FASTLY_KEYS_PER_REQUEST = 256
 CLOUDFLARE_TAGS_PER_REQUEST = 30
@@ -34,13 +35,9 @@ CLOUDFLARE_TAGS_PER_REQUEST = 30
 class UrlPurge:
     """A purge request per changed feed URL, to ``template`` with ``method``."""
 
-    def __init__(self, template: str, method: str, links: SiteLinks, timeout: float) -> None:
-        self.template, self.method, self.links, self.timeout = template, method, links, timeout
-
-    @property
-    def name(self) -> str:
-        """``purge <method> <template>``, as Purge.name."""
-        return f"purge {self.method} {self.template}"
+    def __init__(self, purge: Purge, links: SiteLinks, timeout: float) -> None:
+        self.name, self.template, self.method = purge.name, purge.url, purge.method
+        self.links, self.timeout = links, timeout
 
     def announce(self, feeds: Sequence[ChangedFeed]) -> None:
         """Purge the first page of every feed of each changed scope, one request each."""
@@ -53,16 +50,10 @@ class UrlPurge:
 class FastlyPurge:
     """Fastly's purge by surrogate key."""
 
-    def __init__(
-        self, api_url: str, service_id: str, token: str, soft: bool, timeout: float
-    ) -> None:
-        self.endpoint = f"{api_url.rstrip('/')}/service/{service_id}/purge"
-        self.service_id, self.token, self.soft, self.timeout = service_id, token, soft, timeout
-
-    @property
-    def name(self) -> str:
-        """``fastly <service_id>``, as Purge.name."""
-        return f"fastly {self.service_id}"
+    def __init__(self, purge: Purge, token: str, timeout: float) -> None:
+        self.name, self.soft = purge.name, purge.soft
+        self.endpoint = f"{purge.url.rstrip('/')}/service/{purge.service_id}/purge"
+        self.token, self.timeout = token, timeout
 
     def announce(self, feeds: Sequence[ChangedFeed]) -> None:
         """Purge the changed scopes' keys, FASTLY_KEYS_PER_REQUEST a request."""
@@ -84,14 +75,10 @@ class FastlyPurge:
 class CloudflarePurge:
     """Cloudflare's purge by cache tag."""
 
-    def __init__(self, api_url: str, zone_id: str, token: str, timeout: float) -> None:
-        self.endpoint = f"{api_url.rstrip('/')}/zones/{zone_id}/purge_cache"
-        self.zone_id, self.token, self.timeout = zone_id, token, timeout
-
-    @property
-    def name(self) -> str:
-        """``cloudflare <zone_id>``, as Purge.name."""
-        return f"cloudflare {self.zone_id}"
+    def __init__(self, purge: Purge, token: str, timeout: float) -> None:
+        self.name = purge.name
+        self.endpoint = f"{purge.url.rstrip('/')}/zones/{purge.zone_id}/purge_cache"
+        self.token, self.timeout = token, timeout
 
     def announce(self, feeds: Sequence[ChangedFeed]) -> None:
         """Purge the changed scopes' tags, CLOUDFLARE_TAGS_PER_REQUEST a request."""

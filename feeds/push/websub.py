@@ -13,19 +13,16 @@ from urllib.parse import urlencode
 
 from feeds.push.sender import ChangedFeed, send
 from feeds.serving.links import SiteLinks
+from feeds.settings.tables import Hub
 
 
 class WebSubHub:
     """One hub: its URL, the parameter that carries feed URLs, and how many go in a request."""
 
-    def __init__(self, url: str, param: str, batch: int, links: SiteLinks, timeout: float) -> None:
-        self.url, self.param, self.batch = url, param, batch
+    def __init__(self, hub: Hub, links: SiteLinks, timeout: float) -> None:
+        self.name = hub.name
+        self.url, self.param, self.batch = hub.url, hub.param, hub.batch
         self.links, self.timeout = links, timeout
-
-    @property
-    def name(self) -> str:
-        """``hub <url>``."""
-        return f"hub {self.url}"
 
     def announce(self, feeds: Sequence[ChangedFeed]) -> None:
         """POST the feeds' URLs to the hub, ``batch`` a request."""

@@ -78,6 +78,11 @@ class Hub(ConfigTable):
         if not 1 <= self.batch <= MAX_HUB_BATCH:
             raise ConfigError(f"batch: must be from 1 to {MAX_HUB_BATCH}")
 
+    @property
+    def name(self) -> str:
+        """What the hub is known by in the outbox, the CLI and /metrics."""
+        return f"hub {self.url}"
+
 
 @dataclass(frozen=True)
 class Purge(ConfigTable):
