@@ -1,26 +1,31 @@
 """The poll path against nginx: feeds' production server and nginx serving the static export
 of the same store, side by side in one run.
 
-    python bench/poll_vs_nginx.py [--store /tmp/poll-vs-nginx-1k.db] [--runs 5] [--seconds 5]
+    python bench/poll_vs_nginx.py [--runs 5] [--seconds 5] [--base 683722e]
 
-It makes the demo store (``feeds init`` + ``feeds demo``, 1,000 generated posts) unless the
-SQLite file exists, exports it with ``feeds build`` (every feed and its .gz), then starts on
-127.0.0.1 nginx on the export (deploy/nginx-static.conf: gzip_static, etag; as many worker
-processes as feeds has, no access log, as the tests run it) and ``feeds serve --production
---workers 2`` (its defaults: the JSON access line per request, /metrics across workers).
-Each is driven with wrk -t2 -c32 for the Atom feed of the largest category: 200 identity,
-304 (If-None-Match with the server's own ETag) and gzip (Accept-Encoding: gzip). Runs are
-interleaved (nginx then feeds, for each kind, run after run) so that the noise of a shared
-box falls on both. It prints req/s, median (min–max) of the runs, and feeds/nginx.
+It makes a demo store (``feeds demo``, 1,000 generated posts), exports it with ``feeds build``
+(every feed and its .gz), then starts on 127.0.0.1 nginx on the export
+(deploy/nginx-static.conf: gzip_static, etag; as many worker processes as feeds has, no
+access log, as the tests run it) and ``feeds serve --production --workers 2`` of this
+working tree (its defaults: the JSON access line per request, /metrics across workers);
+with ``--base``, also that commit's, its files extracted into a temporary directory and run on a
+demo store of its own making. Each is driven with wrk -t2 -c32 for the Atom feed of the
+largest category: 200 identity, 304 (If-None-Match with the server's own ETag) and gzip
+(Accept-Encoding: gzip). Runs are interleaved (every server, for each kind, run after run)
+so that the noise of a shared box falls on all. It prints req/s, median (min–max) of the
+runs, and each feeds' share of nginx's req/s, with the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import statistics
 import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 import urllib.error
@@ -29,43 +34,46 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from ab import GIT, side_env
 from harness import (
     HOST,
     REPO,
-    VENV_BIN,
     Fetched,
     ServerSpec,
     aligned,
-    database_url,
     fetch,
     free_port,
     largest_category,
     running,
     stop_process_group,
-    store_env,
     wrk,
 )
 
 KINDS = ("200", "304", "gzip")
 TARGET = 0.5  # feeds/nginx, each kind
 START_SECONDS = 30
-LOGS = Path("/tmp/bench-logs")
 
 
-def demo_store(path: Path) -> None:
-    """The demo blog in a SQLite file at ``path`` (made once; an existing file is taken)."""
-    if path.exists():
-        return
-    env = {**os.environ, **store_env(path)}
-    for command in (["init"], ["demo", "--posts", "1000"]):
-        subprocess.run([str(VENV_BIN / "feeds"), *command], env=env, check=True, timeout=600)
+def feeds_command(env: Mapping[str, str], *arguments: str) -> None:
+    """Run one side's ``feeds`` command (its checkout first on sys.path)."""
+    subprocess.run(
+        [sys.executable, "-m", "feeds", *arguments],
+        cwd=env["PYTHONPATH"],  # -m puts the working directory first on sys.path
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
 
 
-def export(store: Path, directory: Path) -> None:
-    """``feeds build`` of ``store`` into ``directory``."""
-    env = {**os.environ, **store_env(store)}
-    feeds = str(VENV_BIN / "feeds")
-    subprocess.run([feeds, "build", str(directory)], env=env, check=True, timeout=600)
+def checkout(commit: str, directory: Path) -> None:
+    """The files of ``commit`` in ``directory`` (git archive: no worktree to clean up)."""
+    directory.mkdir()
+    archive = subprocess.run(
+        [GIT, "-C", str(REPO), "archive", commit], check=True, capture_output=True, timeout=60
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as files:
+        files.extractall(directory, filter="data")
 
 
 @contextmanager
@@ -109,20 +117,22 @@ def nginx_binary() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def feeds_server(store: Path, workers: int) -> ServerSpec:
-    """``feeds serve --production`` as an operator runs it, on ``workers`` workers."""
+def feeds_server(label: str, env: Mapping[str, str], workers: int) -> ServerSpec:
+    """``feeds serve --production`` of one side, as an operator runs it, on ``workers``."""
     argv = (
-        str(VENV_BIN / "feeds"),
+        sys.executable,
+        "-m",
+        "feeds",
         "serve",
         "--production",
         f"--host={HOST}",
         "--port={port}",
         f"--workers={workers}",
     )
-    return ServerSpec("feeds-production", argv, store_env(store))
+    return ServerSpec(label, argv, env)
 
 
-def kind_headers(url: str, gzip_body: bool = True) -> dict[str, dict[str, str]]:
+def kind_headers(url: str) -> dict[str, dict[str, str]]:
     """The request headers of each kind, with the ETag ``url`` gives now; checks the answers."""
     first = fetch(url)
     headers = {
@@ -144,25 +154,31 @@ def kind_headers(url: str, gzip_body: bool = True) -> dict[str, dict[str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, default=Path("/tmp/poll-vs-nginx-1k.db"))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--posts", type=int, default=1000, help="demo posts")
+    parser.add_argument("--base", help="a commit whose feeds runs alongside, for before/after")
     args = parser.parse_args()
-    demo_store(args.store)
-    path = f"/feeds/category/{largest_category(args.store)}.atom"
+    load_before = os.getloadavg()
     samples: dict[tuple[str, str], list[float]] = defaultdict(list)
     with ExitStack() as stack:
-        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="poll-nginx-")))
-        directory.chmod(0o755)  # nginx's workers may run as another user (nobody under root)
-        export(args.store, directory / "site")
-        size = (directory / "site" / path.lstrip("/")).stat().st_size
-        servers = {
-            "nginx": stack.enter_context(nginx(directory / "site", args.workers, directory)),
-            "feeds": stack.enter_context(
-                running(feeds_server(args.store, args.workers), path, LOGS)
-            ).url(""),
-        }
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="poll-nginx-")))
+        work.chmod(0o755)  # nginx's workers may run as another user (nobody under root)
+        sides = {"feeds": side_env(REPO, work / "head.db")}
+        if args.base:
+            base_tree = work / "base"
+            checkout(args.base, base_tree)
+            sides[f"feeds@{args.base}"] = side_env(base_tree, work / "base.db")
+        for env in sides.values():
+            feeds_command(env, "demo", f"--posts={args.posts}")
+        feeds_command(sides["feeds"], "build", str(work / "site"))
+        path = f"/feeds/category/{largest_category(work / 'head.db')}.atom"
+        size = (work / "site" / path.lstrip("/")).stat().st_size
+        servers = {"nginx": stack.enter_context(nginx(work / "site", args.workers, work))}
+        for name, env in sides.items():
+            spec = feeds_server(name, env, args.workers)
+            servers[name] = stack.enter_context(running(spec, path, work / "logs")).url("")
         headers = {name: kind_headers(base + path) for name, base in servers.items()}
         for name, base in servers.items():  # warm every worker's cache and connections
             for kind in KINDS:
@@ -174,25 +190,31 @@ def main() -> None:
                     if result.bad_answers or result.socket_errors:
                         print(f"! {name} {kind} run {run}: {result}")
                     samples[name, kind].append(result.requests_per_second)
-    print(
-        f"GET {path} ({size / 1024:.0f} KB), {database_url(args.store)}; wrk -t2 -c32 "
-        f"-d{args.seconds:g}s, {args.workers} workers each, req/s median (min–max) of "
-        f"{args.runs} interleaved runs"
+    load = ", ".join(
+        f"{before:.1f}→{after:.1f}"
+        for before, after in zip(load_before, os.getloadavg(), strict=True)
     )
-    lines = [["answer", "nginx", "feeds", "feeds/nginx", f"≥ {TARGET}"]]
+    print(
+        f"GET {path} ({size / 1024:.0f} KB), {args.posts} demo posts; wrk -t2 -c32 "
+        f"-d{args.seconds:g}s, {args.workers} workers each; req/s, median (min–max) of "
+        f"{args.runs} interleaved runs; load average (1, 5, 15 min) {load}"
+    )
+    names = list(servers)
+    lines = [["answer", *names, *(f"{name}/nginx" for name in names[1:])]]
     for kind in KINDS:
-        nginx_rps, feeds_rps = samples["nginx", kind], samples["feeds", kind]
-        ratio = statistics.median(feeds_rps) / statistics.median(nginx_rps)
+        nginx_rps = statistics.median(samples["nginx", kind])
         lines.append(
             [
                 kind,
-                spread(nginx_rps),
-                spread(feeds_rps),
-                f"{ratio:.2f}",
-                "met" if ratio >= TARGET else "missed",
+                *(spread(samples[name, kind]) for name in names),
+                *(
+                    f"{statistics.median(samples[name, kind]) / nginx_rps:.2f}"
+                    for name in names[1:]
+                ),
             ]
         )
     print("\n".join(aligned(lines)))
+    print(f"target: feeds/nginx ≥ {TARGET} for every answer")
 
 
 def spread(values: list[float]) -> str:
