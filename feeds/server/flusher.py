@@ -10,11 +10,13 @@ more when the process exits, runs the registered flushes.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from collections.abc import Callable
 
 FLUSH_SECONDS = 0.025
+log = logging.getLogger(__name__)
 
 _flushes: list[Callable[[], None]] = []
 _lock = threading.Lock()
@@ -45,7 +47,10 @@ def flush_now() -> None:
     with _lock:
         flushes = list(_flushes)
     for flush in flushes:
-        flush()
+        try:
+            flush()
+        except Exception:  # a bug in one flush must not stop the others, nor the thread
+            log.exception("flush failed: %r", flush)
 
 
 def _run() -> None:

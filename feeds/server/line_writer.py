@@ -58,5 +58,8 @@ class LineWriter(Generic[Record]):
                 self._write(b"".join(chunk))
 
     def _write(self, data: bytes) -> None:
-        while data:
-            data = data[os.write(self.fd, data) :]
+        try:
+            while data:
+                data = data[os.write(self.fd, data) :]
+        except OSError:  # the descriptor is gone (a closed stderr): nowhere left to write
+            pass
