@@ -13,7 +13,10 @@ demo store of its own making. Each is driven with wrk -t2 -c32 for the Atom feed
 largest category: 200 identity, 304 (If-None-Match with the server's own ETag) and gzip
 (Accept-Encoding: gzip). Runs are interleaved (every server, for each kind, run after run)
 so that the noise of a shared box falls on all. It prints req/s, median (min–max) of the
-runs, and each feeds' share of nginx's req/s, with the load average before and after.
+runs, and each feeds' share of nginx's req/s, with the load average before and after; then
+the CPU time each server's processes spent per request (/proc, user + system), which the
+other work on a shared box disturbs much less than req/s, and nginx's CPU per request over
+each feeds': the share of nginx's req/s that feeds would reach where CPU runs out first.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from harness import (
 KINDS = ("200", "304", "gzip")
 TARGET = 0.5  # feeds/nginx, each kind
 START_SECONDS = 30
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def feeds_command(env: Mapping[str, str], *arguments: str) -> None:
@@ -77,8 +81,8 @@ def checkout(commit: str, directory: Path) -> None:
 
 
 @contextmanager
-def nginx(site: Path, workers: int, directory: Path) -> Iterator[str]:
-    """nginx serving ``site`` with deploy/nginx-static.conf; yields its base URL."""
+def nginx(site: Path, workers: int, directory: Path) -> Iterator[tuple[str, int]]:
+    """nginx serving ``site`` with deploy/nginx-static.conf; yields its base URL and pid."""
     port = free_port()
     server = (REPO / "deploy/nginx-static.conf").read_text()
     server = server.replace("listen 8080;", f"listen {HOST}:{port};")
@@ -107,7 +111,7 @@ def nginx(site: Path, workers: int, directory: Path) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("nginx did not start") from None
                 time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         stop_process_group(process)
 
@@ -161,7 +165,8 @@ def main() -> None:
     parser.add_argument("--base", help="a commit whose feeds runs alongside, for before/after")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    samples: dict[tuple[str, str], list[float]] = defaultdict(list)
+    samples: dict[tuple[str, str], list[float]] = defaultdict(list)  # req/s
+    cpu: dict[tuple[str, str], list[float]] = defaultdict(list)  # CPU µs per request
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="poll-nginx-")))
         work.chmod(0o755)  # nginx's workers may run as another user (nobody under root)
@@ -177,16 +182,20 @@ def main() -> None:
         size = (work / "site" / path.lstrip("/")).stat().st_size
         servers = {"nginx": stack.enter_context(nginx(work / "site", args.workers, work))}
         for name, env in sides.items():
-            spec = feeds_server(name, env, args.workers)
-            servers[name] = stack.enter_context(running(spec, path, work / "logs")).url("")
-        headers = {name: kind_headers(base + path) for name, base in servers.items()}
-        for name, base in servers.items():  # warm every worker's cache and connections
+            started = stack.enter_context(
+                running(feeds_server(name, env, args.workers), path, work / "logs")
+            )
+            servers[name] = started.url(""), started.process.pid
+        headers = {name: kind_headers(base + path) for name, (base, _) in servers.items()}
+        for name, (base, _) in servers.items():  # warm every worker's cache and connections
             for kind in KINDS:
                 wrk(base + path, headers[name][kind], seconds=1)
         for run in range(args.runs):
             for kind in KINDS:
-                for name, base in servers.items():
+                for name, (base, pid) in servers.items():
+                    cpu_before = cpu_seconds(pid)
                     result = wrk(base + path, headers[name][kind], seconds=args.seconds)
+                    cpu[name, kind].append((cpu_seconds(pid) - cpu_before) / result.requests * 1e6)
                     if result.bad_answers or result.socket_errors:
                         print(f"! {name} {kind} run {run}: {result}")
                     samples[name, kind].append(result.requests_per_second)
@@ -203,18 +212,41 @@ def main() -> None:
     lines = [["answer", *names, *(f"{name}/nginx" for name in names[1:])]]
     for kind in KINDS:
         nginx_rps = statistics.median(samples["nginx", kind])
-        lines.append(
-            [
-                kind,
-                *(spread(samples[name, kind]) for name in names),
-                *(
-                    f"{statistics.median(samples[name, kind]) / nginx_rps:.2f}"
-                    for name in names[1:]
-                ),
-            ]
-        )
+        shares = (statistics.median(samples[name, kind]) / nginx_rps for name in names[1:])
+        lines.append([kind, *(spread(samples[name, kind]) for name in names), *map(ratio, shares)])
     print("\n".join(aligned(lines)))
     print(f"target: feeds/nginx ≥ {TARGET} for every answer")
+    print(
+        "\nCPU µs per request (the server's processes, user + system), median; nginx/x: the "
+        "req/s share x would reach where CPU is what runs out"
+    )
+    lines = [["answer", *names, *(f"nginx/{name}" for name in names[1:])]]
+    for kind in KINDS:
+        costs = {name: statistics.median(cpu[name, kind]) for name in names}
+        shares = (costs["nginx"] / costs[name] for name in names[1:])
+        lines.append([kind, *(f"{costs[name]:.1f}" for name in names), *map(ratio, shares)])
+    print("\n".join(aligned(lines)))
+
+
+def ratio(value: float) -> str:
+    """A ratio as the tables print it."""
+    return f"{value:.2f}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and all its descendants, in seconds."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+        pending += [int(child) for child in children.split()]
+    return total
 
 
 def spread(values: list[float]) -> str:
