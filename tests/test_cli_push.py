@@ -88,3 +88,25 @@ def test_worker_with_a_missing_purge_token_is_one_error_line(env: dict[str, str]
     assert output == (
         "Error: purges[0].token_env: FEEDS_TEST_NO_SUCH_TOKEN is not set in the environment\n"
     )
+
+
+def test_metrics_show_each_targets_outbox(env: dict[str, str]) -> None:
+    from feeds import create_app
+    from feeds.settings.tables import Hub
+
+    settings = make_settings(env["FEEDS_DATABASE_URL"])
+    store = Store(settings.database_url)
+    with hub_server() as hub:
+        hub_env = with_hub(env, hub)
+        run(hub_env, "worker", "--once")
+        hub.status = 503
+        add_post(store, settings, slug="counted", categories=["tech"])
+        run(hub_env, "worker", "--once")
+        client = create_app(settings.replace(hubs=(Hub(hub.url),))).test_client()
+        text = client.get("/metrics").get_data(as_text=True)
+    target = f'target="hub {hub.url}"'
+    assert f"feeds_outbox_waiting{{{target}}} 4.0" in text
+    assert f"feeds_outbox_delivered_total{{{target}}} 0.0" in text
+    assert f"feeds_outbox_failed_tries{{{target}}} 1.0" in text
+    assert f"feeds_outbox_failed_batches{{{target}}} 0.0" in text
+    store.dispose()

@@ -25,10 +25,12 @@ from feeds.push.delivery import deliver_in_background
 from feeds.server.allocator import tune_allocator
 from feeds.server.listen import CannotListen
 from feeds.web.app_state import app_state
+from feeds.web.ops import write_access_lines_to
 
-# Per-request lines come from feeds itself (feeds.access, one JSON line each), so the servers'
-# own access logs stay off; everything goes to stderr, one line per record. The server loggers
-# are those of granian (production) and of gunicorn (feeds.server.gunicorn_conf).
+# Per-request lines come from feeds itself (one JSON line each: on the feeds.access logger, or
+# under granian straight to stderr, see create_worker_app), so the servers' own access logs
+# stay off; everything goes to stderr, one line per record. The server loggers are those of
+# granian (production) and of gunicorn (feeds.server.gunicorn_conf).
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -43,6 +45,7 @@ LOGGING: dict[str, Any] = {
     },
 }
 
+STDERR = 2
 BACKLOG = 2048  # connections the kernel queues per listening socket (gunicorn's default)
 GRACEFUL_TIMEOUT = 30  # seconds a stopping worker has to finish its requests
 # Python threads per worker. granian does the network I/O in Rust, so threads only run feeds;
@@ -53,9 +56,12 @@ DEFAULT_THREADS = 2
 
 def create_worker_app() -> Flask:
     """What each granian worker serves: the app, in a process whose allocator is tuned for
-    serving (feed bodies the cache drops go back to the system)."""
+    serving (feed bodies the cache drops go back to the system), its access lines written
+    to stderr by its flusher thread rather than through ``logging`` on the request threads
+    (a line through logging's handler cost as much as the rest of a cache hit)."""
     tune_allocator()
     app = create_app()
+    write_access_lines_to(STDERR)
     state = app_state(app)
     deliver_in_background(state.store, state.settings)  # push_in_server: the outbox, too
     return app

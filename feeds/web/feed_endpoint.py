@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
@@ -31,6 +32,10 @@ from feeds.web.ops import record_request
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+# FeedSpecs of recent URLs; a longer URL is parsed each time, so the memo stays small
+# (at most about URL_MEMO_SIZE × URL_MEMO_KEY_CHARS characters of keys).
+URL_MEMO_SIZE = 4096
+URL_MEMO_KEY_CHARS = 512
 
 
 class FeedEndpoint:
@@ -41,16 +46,16 @@ class FeedEndpoint:
         self.service = service
         self.app = app
         self.cache_control = feed_cache_control(service.settings)
+        self._memoised_url = lru_cache(maxsize=URL_MEMO_SIZE)(self._parse_url)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         started = time.perf_counter()
-        path = get_path_info(environ)
         try:
-            spec = FeedSpec.from_url(self.service.settings, path, environ.get("QUERY_STRING", ""))
+            path, spec = self._url(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
         except Exception as error:  # an unknown format or language, a bad cursor
-            refusal = error_answer(error_for(error, path))
+            refusal = error_answer(error_for(error, get_path_info(environ)))
             return self._send(environ, start_response, started, refusal)
         if spec is None:
             return self.app(environ, start_response)
@@ -59,6 +64,17 @@ class FeedEndpoint:
         except Exception as error:  # an unknown category, the store down, a bug
             answer, cache = error_answer(error_for(error, path)), None
         return self._send(environ, start_response, started, answer, cache)
+
+    def _url(self, raw_path: str, query: str) -> tuple[str, FeedSpec | None]:
+        """The path (decoded) and the FeedSpec of a URL, None outside the feed URL scheme;
+        memoised, as pollers ask for the same few URLs again and again."""
+        if len(raw_path) + len(query) > URL_MEMO_KEY_CHARS:
+            return self._parse_url(raw_path, query)
+        return self._memoised_url(raw_path, query)
+
+    def _parse_url(self, raw_path: str, query: str) -> tuple[str, FeedSpec | None]:
+        path = get_path_info({"PATH_INFO": raw_path})
+        return path, FeedSpec.from_url(self.service.settings, path, query)
 
     def _answer(self, environ: dict[str, Any], spec: FeedSpec) -> tuple[Answer, str | None]:
         """The answer to a request for ``spec``, and how the cache had it (hit, miss, stale)."""
