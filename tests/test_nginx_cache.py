@@ -49,7 +49,9 @@ class CachedSite:
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
     def origin_statuses(self, path: str) -> list[object]:
-        """The status of every request for ``path`` that reached an instance."""
+        """The status of every request for ``path`` that reached an instance (once each
+        worker's flusher has written its access lines: within 25 ms)."""
+        time.sleep(0.2)
         return [
             line["status"] for log in self.logs for line in json_lines(log) if line["path"] == path
         ]
