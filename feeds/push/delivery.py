@@ -58,14 +58,14 @@ class Delivery:
         now = self.clock()
         with self.store.session() as session:
             due_waiting = outbox.due_posts_waiting(session, now)
-        if due_waiting or not self._targets_known:
+        if not self._targets_known:
+            self.start_targets()
+        if due_waiting:
             with self.store.writing() as session:
                 due = outbox.due_post_scopes(session, now)
                 if due:
                     touch_scopes(session, due, now)
-                outbox.ensure_targets(session, self.names, now)
                 session.commit()
-            self._targets_known = True
         with self.store.session() as session:
             waiting = [s for s in self.senders if outbox.has_work(session, s.name, now)]
         announced = sum(self._deliver(sender) for sender in waiting)
@@ -74,6 +74,15 @@ class Delivery:
                 outbox.prune(session, self.names)
                 session.commit()
         return announced
+
+    def start_targets(self) -> None:
+        """Give each sender that has none its cursor, at the newest change: it announces
+        every change from now on. Done before a server answers, so that no write it takes
+        can fall before the cursor."""
+        with self.store.writing() as session:
+            outbox.ensure_targets(session, self.names, self.clock())
+            session.commit()
+        self._targets_known = True
 
     def run_forever(self, stop: threading.Event) -> None:
         """Deliver every ``push_poll_seconds``, and at once after a write of this process
@@ -168,6 +177,7 @@ def deliver_in_background(store: Store, settings: Settings) -> threading.Event |
         return None
     stop = threading.Event()
     delivery = Delivery(store, settings, senders)
+    delivery.start_targets()
     threading.Thread(
         target=delivery.run_forever, args=(stop,), name="feeds-outbox", daemon=True
     ).start()
