@@ -40,8 +40,7 @@ def build_store(path: Path, size: int) -> Store:
     with store.session() as session:
         load_demo(session, settings, demo_posts(settings, size))
         session.commit()
-    with store.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
+    store.analyze()
     return store
 
 

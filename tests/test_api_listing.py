@@ -236,8 +236,7 @@ def listed_store(store: Store, settings: Settings) -> Store:
             status=PostStatus.DRAFT if number % 4 == 0 else PostStatus.PUBLISHED,
             published=None if number % 8 == 0 else base + timedelta(hours=number // 3),
         )
-    with store.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
+    store.analyze()
     return store
 
 

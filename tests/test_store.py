@@ -227,8 +227,7 @@ def busy_store(store: Store, settings: Settings) -> Store:
             language=["en", "fr", "ar"][number % 3],
             categories=[["tech"], ["tech", "donjon"], ["enterprise"]][number % 3],
         )
-    with store.engine.begin() as connection:
-        connection.exec_driver_sql("ANALYZE")
+    store.analyze()
     return store
 
 

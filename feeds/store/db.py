@@ -100,6 +100,19 @@ class Store:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def analyze(self) -> None:
+        """Refresh the query planner's statistics of the store's tables (after a bulk load).
+        On PostgreSQL only the tables of the store's own schema: a bare ANALYZE locks every
+        table of the database in one transaction."""
+        with self.reaching(), self.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("ANALYZE")
+                return
+            quote = connection.dialect.identifier_preparer.quote
+            tables = ", ".join(quote(name) for name in inspect(connection).get_table_names())
+            if tables:
+                connection.exec_driver_sql(f"ANALYZE {tables}")
+
     @contextmanager
     def reaching(self) -> Iterator[None]:
         """Turn a failure to reach the database into StoreUnavailable."""
