@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from feeds.push.delivery import Delivery
+from feeds.push.delivery import Delivery, deliver_in_background
 from feeds.push.websub import WebSubHub
 from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
@@ -77,6 +77,9 @@ def test_a_post_is_announced_in_every_feed_it_shows_in(store: Store, settings: S
 
 
 def test_changes_are_recorded_in_the_writes_own_transaction(api: FlaskClient, store: Store) -> None:
+    with store.writing() as session:
+        outbox.ensure_targets(session, ["hub https://hub.example/"], NOW)
+        session.commit()
     refused = api.post("/api/posts", json={"title": "No language", "language": "xx"})
     assert refused.status_code == 422
     with store.session() as session:
@@ -239,3 +242,25 @@ def test_retry_after_is_read_in_seconds_or_as_a_date(
     from feeds.push.sender import retry_after_seconds
 
     assert retry_after_seconds(value, now=NOW) == seconds
+
+
+def test_without_a_target_nothing_is_recorded_and_a_removed_one_stops_it(
+    store: Store, settings: Settings
+) -> None:
+    def changes() -> list[str]:
+        with store.session() as session:
+            return list(session.scalars(select(OutboxChange.scope)))
+
+    add_post(store, settings, slug="unheard")
+    assert changes() == []  # no hub or purge was ever configured: nobody would read them
+    with hub_server() as hub:
+        started(store, settings, hub, Clock())
+        add_post(store, settings, slug="heard")
+        assert len(changes()) == 4
+    stopped = deliver_in_background(store, settings)  # a server started without hubs
+    assert stopped is None
+    with store.session() as session:
+        assert session.scalars(select(OutboxTarget.name)).all() == []
+    assert changes() == []
+    add_post(store, settings, slug="unheard-again")
+    assert changes() == []

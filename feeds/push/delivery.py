@@ -174,6 +174,11 @@ def deliver_in_background(store: Store, settings: Settings) -> threading.Event |
 
     senders = senders_from(settings) if settings.push_in_server else []
     if not senders:
+        if not settings.push_in_server:
+            return None  # feeds worker delivers, with its own config
+        with store.writing() as session:  # no hub or purge any more: stop recording changes
+            outbox.ensure_targets(session, [], datetime.now(UTC))
+            session.commit()
         return None
     stop = threading.Event()
     delivery = Delivery(store, settings, senders)

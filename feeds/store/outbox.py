@@ -80,13 +80,16 @@ _CHANGED = "feeds.outbox.changed"
 
 
 def record_changes(session: Session, scopes: Iterable[str], now: datetime) -> None:
-    """Add one change per scope (the store's own bookkeeping scope excepted).
+    """Add one change per scope (the store's own bookkeeping scope excepted), if any
+    sender has a target to read it.
 
     Only ever called with the store's revision row locked (feeds/store/index.py), which
     its transaction holds until it ends: so changes commit in the order of their ids, and a
     cursor that passed an id can never miss a smaller one committed later."""
     rows = [{"scope": scope, "recorded": now} for scope in sorted(set(scopes) - {STORE_SCOPE})]
-    if rows:
+    # With no target (no hub or purge has ever been configured, or they were all removed),
+    # nobody would read them: a target made later starts at the newest change anyway.
+    if rows and session.scalar(select(OutboxTarget.name).limit(1)) is not None:
         session.execute(insert(OutboxChange), rows)
         session.info[_CHANGED] = True
 
@@ -158,9 +161,14 @@ def category_slugs(session: Session, category_ids: Iterable[int]) -> dict[int, s
     return {category_id: slug for category_id, slug in rows}
 
 
-def ensure_targets(session: Session, names: Iterable[str], now: datetime) -> None:
-    """Give each new target a cursor at the newest change: it announces what comes next,
-    not the store's history."""
+def ensure_targets(session: Session, names: Sequence[str], now: datetime) -> None:
+    """Make the targets exactly ``names``: each new one gets a cursor at the newest change
+    (it announces what comes next, not the store's history); one no longer configured is
+    dropped (its failures stay listed), and with none left the changes go too."""
+    session.execute(delete(OutboxTarget).where(OutboxTarget.name.not_in(names)))
+    if not names:
+        session.execute(delete(OutboxChange))
+        return
     newest = session.scalar(select(func.max(OutboxChange.id))) or 0
     known = set(session.scalars(select(OutboxTarget.name)))
     session.add_all(
