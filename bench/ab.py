@@ -1,10 +1,11 @@
 """Before and after in one run: a hit's cost and a server's req/s at two commits of feeds.
 
-    python bench/ab.py [--base 14ce2d0] [--runs 3] [--posts 1000] [--no-serve]
+    python bench/ab.py [--base 14ce2d0] [--head COMMIT] [--runs 3] [--posts 1000] [--no-serve]
 
 It checks the base commit out into a temporary git worktree and compares it with this
-working tree ("head"). Each side gets a demo store of its own, made by its own ``feeds demo``
-(the same seeded posts; each side's own schema), and the feed compared is the Atom feed of
+working tree ("head"), or with ``--head``'s commit, checked out the same way. Each side
+gets a demo store of its own, made by its own ``feeds demo`` (the same seeded posts; each
+side's own schema), and the feed compared is the Atom feed of
 the demo's largest category. Then, alternating base and head ``--runs`` times so that the
 box's noise falls on both:
 
@@ -104,23 +105,26 @@ def table(title: str, unit: str, samples: Mapping[str, Mapping[str, list[float]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="14ce2d0", help="the commit to compare with")
+    parser.add_argument("--head", help="the commit compared (default: this working tree)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--posts", type=int, default=1000, help="demo posts per store")
     parser.add_argument("--no-serve", action="store_true", help="only the hit cost")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="feeds-ab-") as scratch, ExitStack() as stack:
         work = Path(scratch)
-        base_tree = work / "base"
-        git("worktree", "add", "-q", "--detach", str(base_tree), args.base)
-        stack.callback(git, "worktree", "remove", "--force", str(base_tree))
-        sides = {
-            "base": side_env(base_tree, work / "base.db"),
-            "head": side_env(REPO, work / "head.db"),
-        }
+        trees = {"base": args.base, "head": args.head}
+        sides = {}
+        for name, commit in trees.items():
+            tree = REPO
+            if commit is not None:
+                tree = work / name
+                git("worktree", "add", "-q", "--detach", str(tree), commit)
+                stack.callback(git, "worktree", "remove", "--force", str(tree))
+            sides[name] = side_env(tree, work / f"{name}.db")
         for env in sides.values():
             make_demo(env, args.posts)
         path = f"/feeds/category/{largest_category(work / 'head.db')}.atom"
-        print(f"base {args.base} against the working tree; GET {path}")
+        print(f"base {args.base} against {args.head or 'the working tree'}; GET {path}")
 
         costs: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for _ in range(args.runs):
