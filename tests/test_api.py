@@ -420,7 +420,7 @@ def test_created_author_is_listed(api: FlaskClient) -> None:
     body = {"name": "Ada Lovelace", "email": "ada@example.com", "uri": "https://ada.example"}
     response = api.post("/api/authors", json=body)
     assert response.status_code == 201
-    assert response.json == {"id": response.json["id"], **body}
+    assert response.json == {"id": response.json["id"], "slug": "ada-lovelace", **body}
     assert response.headers["Location"] == f"/api/authors/{response.json['id']}"
     assert api.get("/api/authors").json == {"authors": [response.json]}
 
@@ -429,7 +429,7 @@ def test_patched_author_name_shows_in_the_feed_and_null_removes_email(api: Flask
     author = api.post("/api/authors", json={"name": "Ada", "email": "ada@example.com"}).json
     new_post(api, authors=["Ada"])
     response = api.patch(f"/api/authors/{author['id']}", json={"name": "Ada L.", "email": None})
-    assert response.json == {"id": author["id"], "name": "Ada L.", "email": None, "uri": None}
+    assert response.json == {"id": author["id"], "name": "Ada L.", "slug": "ada", "email": None, "uri": None}
     (entry,) = feed_entries(api)
     assert entry.author == "Ada L."
 

@@ -42,16 +42,16 @@ def test_worker_once_delivers_and_outbox_tells(env: dict[str, str]) -> None:
         )
         assert run(hub_env, "worker", "--once") == (0, "announced 0 changes\n")
         add_post(store, settings, slug="told", categories=["tech"])
-        assert run(hub_env, "worker", "--once") == (0, "announced 4 changes\n")
+        assert run(hub_env, "worker", "--once") == (0, "announced 6 changes\n")
         assert len(hub.received) == 1
         code, output = run(hub_env, "outbox")
-        assert output == f"hub {hub.url}: 0 waiting, 4 delivered, 0 given up\n"
+        assert output == f"hub {hub.url}: 0 waiting, 6 delivered, 0 given up\n"
         hub.status = 500
         add_post(store, settings, slug="refused", categories=["tech"])
         run(hub_env, "worker", "--once")
         code, output = run(hub_env, "outbox")
         assert output.startswith(
-            f"hub {hub.url}: 4 waiting, 4 delivered, 0 given up; 1 failed tries"
+            f"hub {hub.url}: 6 waiting, 6 delivered, 0 given up; 1 failed tries"
         )
         assert "500" in output
     store.dispose()
@@ -105,7 +105,7 @@ def test_metrics_show_each_targets_outbox(env: dict[str, str]) -> None:
         client = create_app(settings.replace(hubs=(Hub(hub.url),))).test_client()
         text = client.get("/metrics").get_data(as_text=True)
     target = f'target="hub {hub.url}"'
-    assert f"feeds_outbox_waiting{{{target}}} 4.0" in text
+    assert f"feeds_outbox_waiting{{{target}}} 6.0" in text
     assert f"feeds_outbox_delivered_total{{{target}}} 0.0" in text
     assert f"feeds_outbox_failed_tries{{{target}}} 1.0" in text
     assert f"feeds_outbox_failed_batches{{{target}}} 0.0" in text

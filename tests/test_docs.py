@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from feeds import create_app
-from feeds.serving.spec import FeedFormat, FeedSpec
+from feeds.serving.spec import FeedFormat, FeedSpec, ScopeKind
 from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import REPO
@@ -99,13 +99,22 @@ def test_every_flask_route_is_in_the_readme(every_route_app: Flask) -> None:
     assert not missing, f"README.md does not mention: {', '.join(missing)}"
 
 
-@pytest.mark.parametrize("category", [None, "<slug>"])
+@pytest.mark.parametrize(
+    ("kind", "slugs"),
+    [
+        (ScopeKind.SITE, ()),
+        (ScopeKind.CATEGORY, ("<slug>",)),
+        (ScopeKind.CATEGORY, ("<a>", "<b>")),
+        (ScopeKind.TAG, ("<slug>",)),
+        (ScopeKind.AUTHOR, ("<slug>",)),
+    ],
+)
 @pytest.mark.parametrize("language", [None, "<lang>"])
 def test_every_feed_url_of_the_scheme_is_in_the_readme(
-    category: str | None, language: str | None
+    kind: ScopeKind, slugs: tuple[str, ...], language: str | None
 ) -> None:
     for fmt in FeedFormat:
-        path = FeedSpec(fmt, category, language).path
+        path = FeedSpec(fmt, kind, slugs, language).path
         assert is_documented(path), f"README.md does not mention the feed URL {path}"
 
 

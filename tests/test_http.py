@@ -160,7 +160,12 @@ def test_the_admin_api_is_never_taken_for_a_feed(api: FlaskClient, api_settings:
 def test_flask_builds_every_feed_url(demo_client: FlaskClient) -> None:
     with demo_client.application.test_request_context():
         for spec in every_feed(app_state(demo_client.application).settings, ["tech"]):
-            values = {"format": spec.format.value, "lang": spec.language, "slug": spec.category}
+            values = {
+                "format": spec.format.value,
+                "lang": spec.language,
+                "kind": spec.kind.value if spec.slugs else None,
+                "slug": "+".join(spec.slugs) or None,
+            }
             url = url_for("feeds.feed", **{k: v for k, v in values.items() if v is not None})
             assert url == spec.path
 
@@ -184,6 +189,8 @@ def test_feed_index_lists_every_feed(demo_client: FlaskClient, demo_settings: Se
         "title": "Ledger Blog – Tech (Français)",
         "scope": "category+language",
         "category": "tech",
+        "tag": None,
+        "author": None,
         "language": "fr",
         "format": "rss",
         "content_type": "application/rss+xml; charset=utf-8",
@@ -193,6 +200,10 @@ def test_feed_index_lists_every_feed(demo_client: FlaskClient, demo_settings: Se
         "language",
         "category",
         "category+language",
+        "tag",
+        "tag+language",
+        "author",
+        "author+language",
     }
     for feed in feeds:
         response = demo_client.get(feed["url"].removeprefix(demo_settings.base_url))

@@ -182,6 +182,8 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
     # Today's write path looks for outbox targets (0005): its tables, made by hand.
     for outbox_table in ("outbox_changes", "outbox_targets"):
         Base.metadata.tables[outbox_table].create(store.engine)
+    with store.engine.begin() as connection:  # … and authors' slugs (0006), by hand too
+        connection.exec_driver_sql("ALTER TABLE authors ADD COLUMN slug VARCHAR(200)")
     with store.writing() as session, session.begin():
         for number in range(1, 6):
             create_post(session, settings, PostInput(

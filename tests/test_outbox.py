@@ -66,14 +66,15 @@ def test_a_post_is_announced_in_every_feed_it_shows_in(store: Store, settings: S
     with hub_server() as hub:
         sending = started(store, settings, hub, clock)
         add_post(store, settings, language="fr", categories=["tech"], slug="bonjour")
-        assert sending.run_once() == 4  # site, fr, tech, tech × fr
+        assert sending.run_once() == 6  # site, tech and the author, each alone and × fr
         [request] = hub.wait_for(1)
     assert request.method == "POST"
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert request.form()[0] == ("hub.mode", "publish")
     assert set(request.published_urls()) == feed_urls(
-        "/feeds/all", "/fr/feeds/all", "/feeds/category/tech", "/fr/feeds/category/tech"
-    )
+        "/feeds/all", "/fr/feeds/all", "/feeds/category/tech", "/fr/feeds/category/tech",
+        "/feeds/author/ada-lovelace", "/fr/feeds/author/ada-lovelace",
+    )  # fmt: skip
 
 
 def test_changes_are_recorded_in_the_writes_own_transaction(api: FlaskClient, store: Store) -> None:
@@ -127,11 +128,12 @@ def test_many_writes_to_one_feed_are_announced_once_in_batches(
         requests = list(hub.received)
     counts = Counter(url for request in requests for url in request.published_urls())
     assert set(counts) == feed_urls(
-        "/feeds/all", "/en/feeds/all", "/feeds/category/tech", "/en/feeds/category/tech"
-    )
+        "/feeds/all", "/en/feeds/all", "/feeds/category/tech", "/en/feeds/category/tech",
+        "/feeds/author/ada-lovelace", "/en/feeds/author/ada-lovelace",
+    )  # fmt: skip
     assert set(counts.values()) == {1}  # coalesced: five writes, each URL once
     assert all(len(request.published_urls()) <= 3 for request in requests)
-    assert len(requests) == 3  # 8 URLs, 3 a request
+    assert len(requests) == 4  # 12 URLs, 3 a request
 
 
 def test_a_hub_that_answers_503_is_retried_when_it_said(store: Store, settings: Settings) -> None:
@@ -147,7 +149,7 @@ def test_a_hub_that_answers_503_is_retried_when_it_said(store: Store, settings: 
         assert len(hub.received) == 1  # not before the hub said
         hub.status, hub.retry_after = 204, None
         clock.now += timedelta(seconds=2)
-        assert sending.run_once() == 4
+        assert sending.run_once() == 6
         assert len(hub.received) == 2
         assert hub.received[0].published_urls() == hub.received[1].published_urls()
     with store.session() as session:
@@ -200,8 +202,9 @@ def test_a_scheduled_post_is_announced_when_it_falls_due(store: Store, settings:
         assert len(hub.received) == before + 1
         due = set(hub.received[-1].published_urls())
     assert due == feed_urls(
-        "/feeds/all", "/en/feeds/all", "/feeds/category/science", "/en/feeds/category/science"
-    )
+        "/feeds/all", "/en/feeds/all", "/feeds/category/science", "/en/feeds/category/science",
+        "/feeds/author/ada-lovelace", "/en/feeds/author/ada-lovelace",
+    )  # fmt: skip
 
 
 def test_a_second_process_does_not_deliver_a_target_leased_by_the_first(
@@ -218,7 +221,7 @@ def test_a_second_process_does_not_deliver_a_target_leased_by_the_first(
         assert second.run_once() == 0
         assert hub.received == []
         clock.now += first.lease + timedelta(seconds=1)  # the first one died holding it
-        assert second.run_once() == 4
+        assert second.run_once() == 6
         assert len(hub.received) == 1
 
 
@@ -256,7 +259,7 @@ def test_without_a_target_nothing_is_recorded_and_a_removed_one_stops_it(
     with hub_server() as hub:
         started(store, settings, hub, Clock())
         add_post(store, settings, slug="heard")
-        assert len(changes()) == 4
+        assert len(changes()) == 6  # site, its author, each alone and in its language
     stopped = deliver_in_background(store, settings)  # a server started without hubs
     assert stopped is None
     with store.session() as session:

@@ -76,7 +76,8 @@ def test_fastly_purges_the_keys_the_changed_feeds_carry(store: Store, settings: 
     purged = set(request.headers["Surrogate-Key"].split())
     changed = feed_keys(
         client, "/feeds/all.atom", "/en/feeds/all.rss", "/feeds/category/tech.atom",
-        "/en/feeds/category/tech.rss",
+        "/en/feeds/category/tech.rss", "/feeds/author/ada-lovelace.atom",
+        "/en/feeds/author/ada-lovelace.rss",
     )  # fmt: skip
     assert changed - {"feeds"} == purged  # every changed feed's own key, and only those
 
@@ -97,7 +98,8 @@ def test_cloudflare_purges_by_cache_tag(store: Store, settings: Settings) -> Non
     tags = set(json.loads(request.body)["tags"])
     assert tags == feed_keys(
         client, "/feeds/all.atom", "/fr/feeds/all.atom", "/feeds/category/science.rss",
-        "/fr/feeds/category/science.atom",
+        "/fr/feeds/category/science.atom", "/feeds/author/ada-lovelace.rss",
+        "/fr/feeds/author/ada-lovelace.atom",
     ) - {"feeds"}  # fmt: skip
 
 

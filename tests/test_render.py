@@ -9,7 +9,7 @@ from lxml import etree
 
 from feeds.render import WRITERS, describe
 from feeds.serving.content import FeedContent, Person, PostRecord, Term
-from feeds.serving.spec import FeedFormat, FeedSpec
+from feeds.serving.spec import FeedFormat, FeedSpec, ScopeKind
 from feeds.settings import Settings
 from tests.conftest import parse_feed
 
@@ -45,8 +45,11 @@ def test_atom_entry_links_keep_rel_and_type(demo_client: FlaskClient) -> None:
 
 
 def test_one_description_serves_every_format(settings: Settings) -> None:
-    content = FeedContent(Term("tech", "Tech"), (a_post(),))
-    documents = {fmt: describe(FeedSpec(fmt, "tech"), settings, content) for fmt in FeedFormat}
+    content = FeedContent((Term("tech", "Tech"),), (a_post(),))
+    documents = {
+        fmt: describe(FeedSpec(fmt, ScopeKind.CATEGORY, ("tech",)), settings, content)
+        for fmt in FeedFormat
+    }
     entries = {document.entries for document in documents.values()}
     assert len(entries) == 1
     for fmt, document in documents.items():
@@ -59,7 +62,7 @@ def test_right_to_left_content_is_marked_and_the_updated_time_is_the_newest_entr
     settings: Settings,
 ) -> None:
     later = a_post(entry_id="urn:uuid:2", slug="later", updated=WHEN.replace(hour=12))
-    content = FeedContent(None, (later, a_post()))
+    content = FeedContent((), (later, a_post()))
     document = describe(FeedSpec(FeedFormat.ATOM, language="ar"), settings, content)
     assert document.updated == WHEN.replace(hour=12)
     assert document.direction == "rtl"
@@ -69,6 +72,6 @@ def test_right_to_left_content_is_marked_and_the_updated_time_is_the_newest_entr
 
 
 def test_an_empty_feed_has_a_fixed_update_time(settings: Settings) -> None:
-    document = describe(FeedSpec(FeedFormat.RSS), settings, FeedContent(None, ()))
+    document = describe(FeedSpec(FeedFormat.RSS), settings, FeedContent((), ()))
     assert document.updated == datetime(1970, 1, 1, tzinfo=UTC)
     assert parse_feed(WRITERS[FeedFormat.RSS](document)).entries == []

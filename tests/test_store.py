@@ -126,8 +126,9 @@ def test_drafts_have_no_scope_entries_until_published(store: Store, settings: Se
     edit(store, settings, post_id, status="published")
     with store.session() as session:
         scopes = set(session.scalars(select(ScopeEntry.scope)))
-    tech = next(c for c in load_post(store, post_id).categories)
-    assert scopes == {"site", "lang:en", f"cat:{tech.id}", f"cat:{tech.id}/lang:en"}
+    post = load_post(store, post_id)
+    terms = [f"cat:{post.categories[0].id}", f"author:{post.authors[0].id}"]
+    assert scopes == {"site", "lang:en", *terms, *(f"{term}/lang:en" for term in terms)}
 
 
 # --- query plans: the latest-N query must walk an index, never sort a scope -------------

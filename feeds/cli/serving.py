@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 
@@ -85,7 +86,7 @@ def build(settings: Settings, store: Store, directory: str) -> None:
 def check(context: CommandContext) -> None:
     """Render every feed through the HTTP routes and report what a reader would stumble on."""
     from feeds import create_app
-    from feeds.serving.spec import every_feed
+    from feeds.render.index import listed_feeds
     from feeds.store import queries
     from feeds.tools.check import feed_problems
     from feeds.web.app_state import app_state
@@ -94,9 +95,10 @@ def check(context: CommandContext) -> None:
     app = create_app(settings)
     with app_state(app).store.session() as session:
         slugs = [c.slug for c in queries.all_categories(session)]
+        listed = queries.listed_terms(session, datetime.now(UTC), settings.tag_feed_min_posts)
     client = app.test_client()
     failures = 0
-    specs = every_feed(settings, slugs)
+    specs = listed_feeds(settings, slugs, listed)
     for spec in specs:
         response = client.get(spec.path)
         problems = (

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from feeds.push.sender import ChangedFeed, DeliveryFailed, Sender
 from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.settings import Settings
-from feeds.store import Store, StoreUnavailable, outbox
-from feeds.store.index import scope_parts, touch_scopes
+from feeds.store import Store, StoreUnavailable, outbox, queries
+from feeds.store.index import touch_scopes
+from feeds.store.scopes import scope_parts
 
 log = logging.getLogger(__name__)
 
@@ -152,16 +153,20 @@ class Delivery:
 
 def changed_feeds(session: Session, scopes: Sequence[str]) -> list[ChangedFeed]:
     """The first page of every feed of each scope, in every format (none for a scope whose
-    category is gone)."""
+    category, tag or author is gone). Combined category feeds are not among them: their
+    answers carry each category's surrogate key, so purges by key reach them, and they
+    advertise no hub (feeds.render.describe)."""
     parts = {scope: scope_parts(scope) for scope in scopes}
-    slugs = outbox.category_slugs(session, (cid for cid, _ in parts.values() if cid is not None))
+    slugs = queries.term_slugs(
+        session, [(kind, term_id) for kind, term_id, _ in parts.values() if term_id is not None]
+    )
     feeds = []
-    for scope, (category_id, language) in parts.items():
-        if category_id is not None and category_id not in slugs:
+    for scope, (kind, term_id, language) in parts.items():
+        if term_id is not None and (kind, term_id) not in slugs:
             feeds.append(ChangedFeed(scope, ()))
             continue
-        slug = slugs.get(category_id) if category_id is not None else None
-        specs = tuple(FeedSpec(fmt, slug, language) for fmt in FeedFormat)
+        named = (slugs[kind, term_id],) if term_id is not None else ()
+        specs = tuple(FeedSpec(fmt, kind, named, language) for fmt in FeedFormat)
         feeds.append(ChangedFeed(scope, specs))
     return feeds
 

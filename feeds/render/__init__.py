@@ -33,19 +33,19 @@ WRITERS: dict[FeedFormat, Callable[[FeedDocument], bytes]] = {
 class RenderedFeed:
     """A feed document, the time it last changed (its newest entry's update), the links
     its HTTP answers repeat (hubs and self, see FeedDocument.header_links) and the store
-    scope it shows (the key of the caches in front, feeds.serving.surrogate)."""
+    scopes it shows (the key of the caches in front, feeds.serving.surrogate)."""
 
     body: bytes
     updated: datetime
     header_links: tuple[Link, ...] = ()
-    scope: str = "site"
+    scopes: tuple[str, ...] = ("site",)
 
 
 def render_feed(spec: FeedSpec, settings: Settings, content: FeedContent) -> RenderedFeed:
     """The feed ``spec`` holding ``content``, in its format."""
     document = describe(spec, settings, content)
     return RenderedFeed(
-        WRITERS[spec.format](document), document.updated, document.header_links, content.scope
+        WRITERS[spec.format](document), document.updated, document.header_links, content.scopes
     )
 
 

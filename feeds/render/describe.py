@@ -3,17 +3,24 @@ FeedDocument, the same for every format (Django's syndication view, in spirit)."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from feeds.render.document import Category, Entry, FeedDocument, Link, Tombstone
 from feeds.serving.content import FeedContent, Person, PostRecord, Term
 from feeds.serving.links import SiteLinks, text_direction
-from feeds.serving.spec import FeedSpec
+from feeds.serving.spec import FeedSpec, ScopeKind
 from feeds.settings import Settings
 
 # An empty feed still needs a fixed `updated`, so that its validators stay stable.
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 GENERATOR = "feeds"
+_TITLE_OF_KIND = {
+    ScopeKind.SITE: "{}",
+    ScopeKind.CATEGORY: "{}",
+    ScopeKind.TAG: "#{}",
+    ScopeKind.AUTHOR: "by {}",
+}
 HTML = "text/html"
 
 
@@ -24,21 +31,19 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     the feed too. Every page links to itself, to the blog page it mirrors, and (RFC 5005)
     to the first page and the next, older one. The first page also links to each WebSub
     hub: it is the topic published to the hubs; an older page is never published, so a
-    subscription to it would never hear of a change."""
+    subscription to it would never hear of a change, and neither is a combined category
+    feed (a change would have to be published to every combination)."""
     links = SiteLinks(settings)
-    category = content.category
     language = spec.language or settings.default_language
     updated = max(
         [*(entry_updated(post) for post in content.posts), *(d.deleted for d in content.deletions)],
         default=EMPTY_FEED_UPDATED,
     )
     feed_type = spec.format.mime_type
-    alternate = (
-        links.category(category.slug, spec.language) if category else links.home(spec.language)
-    )
+    alternate = links.scope_page(spec)
     first_url = links.feed(spec.page(None))
     feed_links = [Link(links.feed(spec), "self", feed_type), Link(alternate, "alternate", HTML)]
-    if spec.before is None:
+    if spec.before is None and not spec.combined:
         feed_links += [Link(hub.url, "hub") for hub in settings.hubs]
     else:
         feed_links.append(Link(first_url, "first", feed_type))
@@ -46,7 +51,7 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
         feed_links.append(Link(links.feed(spec.page(content.next_page)), "next", feed_type))
     return FeedDocument(
         id=first_url,
-        title=feed_title(settings, spec, category),
+        title=feed_title(settings, spec, content.terms),
         subtitle=settings.site_description,
         language=language,
         direction=text_direction(language),
@@ -60,11 +65,13 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     )
 
 
-def feed_title(settings: Settings, spec: FeedSpec, category: Term | None) -> str:
-    """The human title of a feed: the site, then its category, then its language."""
+def feed_title(settings: Settings, spec: FeedSpec, terms: Sequence[Term]) -> str:
+    """The human title of a feed: the site, then its categories, tag or author (by name),
+    then its language."""
     title = settings.site_title
-    if category is not None:
-        title += f" – {category.name}"
+    names = " + ".join(term.name for term in terms)
+    if names:
+        title += f" – {_TITLE_OF_KIND[spec.kind].format(names)}"
     if spec.language is not None:
         title += f" ({settings.languages[spec.language]})"
     return title

@@ -1,30 +1,52 @@
-"""The feed index: every feed's URL, title, scope, category, language and format."""
+"""The feed index: every listed feed's URL, title, scope, terms, language and format."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from feeds.render.describe import feed_title
-from feeds.serving.content import Term
+from feeds.serving.content import ListedTerm, Term
 from feeds.serving.links import SiteLinks
-from feeds.serving.spec import every_feed
+from feeds.serving.spec import FeedSpec, ScopeKind, every_feed
 from feeds.settings import Settings
 
 
-def feed_index(settings: Settings, categories: Mapping[str, Term]) -> dict[str, Any]:
-    """The document served as /feeds.json: the site, its home page, and every feed."""
+def feed_index(
+    settings: Settings, categories: Mapping[str, Term], listed: Sequence[ListedTerm] = ()
+) -> dict[str, Any]:
+    """The document served as /feeds.json: the site, its home page, and every listed feed
+    (feeds.serving.spec.every_feed): the site's, each category's, and each ``listed`` tag's
+    and author's."""
     links = SiteLinks(settings)
-    feeds = [
-        {
-            "url": links.feed(spec),
-            "title": feed_title(settings, spec, categories.get(spec.category or "")),
-            "scope": spec.scope,
-            "category": spec.category,
-            "language": spec.language,
-            "format": spec.format.value,
-            "content_type": spec.format.media_type,
-        }
-        for spec in every_feed(settings, categories)
-    ]
+    terms = {(ScopeKind.CATEGORY, slug): term for slug, term in categories.items()}
+    terms |= {(item.kind, item.term.slug): item.term for item in listed}
+    feeds = []
+    for spec in listed_feeds(settings, categories, listed):
+        named = [terms[spec.kind, slug] for slug in spec.slugs]
+        feeds.append(
+            {
+                "url": links.feed(spec),
+                "title": feed_title(settings, spec, named),
+                "scope": spec.scope,
+                **{kind.name.lower(): None for kind in _TERM_KINDS},
+                **{spec.kind.name.lower(): slug for slug in spec.slugs},
+                "language": spec.language,
+                "format": spec.format.value,
+                "content_type": spec.format.media_type,
+            }
+        )
     return {"site": settings.site_title, "home": settings.home_url, "feeds": feeds}
+
+
+def listed_feeds(
+    settings: Settings, category_slugs: Iterable[str], listed: Iterable[ListedTerm]
+) -> list[FeedSpec]:
+    """Every feed the site lists (feeds.serving.spec.every_feed), with these tags and
+    authors."""
+    return every_feed(
+        settings, category_slugs, ((item.kind, item.term.slug, item.languages) for item in listed)
+    )
+
+
+_TERM_KINDS = (ScopeKind.CATEGORY, ScopeKind.TAG, ScopeKind.AUTHOR)

@@ -57,7 +57,7 @@ class Representation:
         The ETag hashes the bytes, once here: every worker and instance that renders the
         same feed gives it the same ETag, and a cache hit hashes nothing; its headers are
         formatted here too."""
-        keys = surrogate_keys(rendered.scope)
+        keys = surrogate_keys(rendered.scopes)
         headers = [("Last-Modified", http_date(rendered.updated))]
         if rendered.header_links:
             links = ((link.href, link.rel) for link in rendered.header_links)

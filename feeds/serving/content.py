@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from feeds.serving.spec import PageCursor
+from feeds.serving.spec import PageCursor, ScopeKind
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A category or a tag: its slug and its display name."""
+    """A category, a tag or an author: its slug and its display name."""
 
     slug: str
     name: str
@@ -59,15 +59,26 @@ class Deletion:
 
 @dataclass(frozen=True, slots=True)
 class FeedContent:
-    """What a feed shows: its category (if it has one), its posts newest first, and the
-    posts deleted from it lately (newest first); ``next_page`` is the cursor of the next,
-    older page if there is one. ``valid_until`` is when it next changes with no write (a
-    scheduled post falls due, a tombstone ages out), if ever. ``scope`` is the store's key
-    of the feed scope it was read from (feeds.store.index.scope_key)."""
+    """What a feed shows: the categories, tag or author it is of (none for the site's), its
+    posts newest first, and the posts deleted from it lately (newest first); ``next_page``
+    is the cursor of the next, older page if there is one. ``valid_until`` is when it next
+    changes with no write (a scheduled post falls due, a tombstone ages out), if ever.
+    ``scopes`` are the store's keys of the feed scopes it was read from
+    (feeds.store.scopes): one, or one per category of a combined feed."""
 
-    category: Term | None
+    terms: tuple[Term, ...]
     posts: tuple[PostRecord, ...]
     next_page: PageCursor | None = None
     deletions: tuple[Deletion, ...] = ()
     valid_until: datetime | None = None
-    scope: str = "site"
+    scopes: tuple[str, ...] = ("site",)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedTerm:
+    """A category, tag or author whose feeds the site lists, in these languages (None: the
+    feed of every language)."""
+
+    kind: ScopeKind
+    term: Term
+    languages: tuple[str | None, ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from feeds.serving.spec import FeedSpec
+from feeds.serving.spec import FeedSpec, ScopeKind
 from feeds.settings import Settings
 
 # Primary language subtags written right to left.
@@ -54,7 +54,30 @@ class SiteLinks:
 
     def category(self, slug: str, language: str | None = None) -> str:
         """The listing page of a category, in ``language``."""
-        return self.settings.category_url.format(
+        return self._page(self.settings.category_url, slug, language)
+
+    def tag(self, slug: str, language: str | None = None) -> str:
+        """The listing page of a tag, in ``language``."""
+        return self._page(self.settings.tag_url, slug, language)
+
+    def author(self, slug: str, language: str | None = None) -> str:
+        """The page of an author's posts, in ``language``."""
+        return self._page(self.settings.author_url, slug, language)
+
+    def scope_page(self, spec: FeedSpec) -> str:
+        """The blog page a feed mirrors: its category's, tag's or author's listing, else
+        (the site's feeds, and combined categories, which no page lists) the home page."""
+        if len(spec.slugs) != 1:
+            return self.home(spec.language)
+        page = {
+            ScopeKind.CATEGORY: self.category,
+            ScopeKind.TAG: self.tag,
+            ScopeKind.AUTHOR: self.author,
+        }[spec.kind]
+        return page(spec.slugs[0], spec.language)
+
+    def _page(self, template: str, slug: str, language: str | None) -> str:
+        return template.format(
             home=self.home(language), slug=slug, lang=language or self.settings.default_language
         )
 

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from feeds.render import render_feed
 from feeds.server.metrics import CACHE_HITS, CACHE_LOOKUPS, CACHE_MISSES, RENDER_SECONDS
 from feeds.serving.cache import FeedCache, Representation
-from feeds.serving.spec import FeedSpec, UnknownCategory
+from feeds.serving.spec import BadCombination, FeedNotFound, FeedSpec
 from feeds.settings import Settings
 from feeds.store import Store, StoreUnavailable, queries
 from feeds.store.revisions import RevisionBoard
@@ -50,13 +50,14 @@ class FeedService:
         """The current representation of ``spec`` and how it was found; with the store
         unreachable, the cached one while it is recent enough (see ``stale``).
 
-        Raises UnknownCategory for a category the store does not have, StoreUnavailable
+        Raises FeedNotFound for a category, tag or author the store does not have,
+        BadCombination for one in a combined feed, StoreUnavailable
         when the store cannot be reached and the cache has nothing to answer with."""
         now = now or datetime.now(UTC)
         cached = self.cache.get(spec)
         try:
             view = self.revisions.view()
-            revision = view.revision_of(view.scope_of(spec))
+            revision = view.revision_of(view.scopes_of(spec))
             if cached is not None and cached.is_current(revision, now):
                 CACHE_HITS.inc()
                 return Served(cached, "hit")
@@ -83,8 +84,8 @@ class FeedService:
         view, confirmed_at = self.revisions.last_known()
         if confirmed_at is not None and confirmed_at > known_at:
             try:
-                revision = view.revision_of(view.scope_of(spec))
-            except UnknownCategory:
+                revision = view.revision_of(view.scopes_of(spec))
+            except (FeedNotFound, BadCombination):  # gone since it was cached
                 revision = None
             if revision is not None and cached.is_current(revision, confirmed_at):
                 known_at = confirmed_at

@@ -4,8 +4,10 @@ The URL scheme, the one place it is written down in code:
 
     /feeds/all.{atom,rss}                       every post, every language
     /feeds/category/<slug>.{atom,rss}           one category, every language
-    /<lang>/feeds/all.{atom,rss}                one language
-    /<lang>/feeds/category/<slug>.{atom,rss}    one category in one language
+    /feeds/category/<a>+<b>.{atom,rss}          posts in any of these categories
+    /feeds/tag/<slug>.{atom,rss}                one tag
+    /feeds/author/<slug>.{atom,rss}             one author
+    /<lang>/feeds/…                             any of the above, in one language
 """
 
 from __future__ import annotations
@@ -62,6 +64,37 @@ class UnknownCategory(FeedNotFound):
     pass
 
 
+class UnknownTag(FeedNotFound):
+    pass
+
+
+class UnknownAuthor(FeedNotFound):
+    pass
+
+
+class BadCombination(ValueError):
+    """A combined category feed that cannot be: too many categories, one named twice or
+    unknown, an empty slug."""
+
+
+class FeedMoved(Exception):
+    """A feed asked for by a URL other than its own (categories out of their canonical
+    order): ``spec`` is the same feed, at its one URL."""
+
+    def __init__(self, spec: FeedSpec) -> None:
+        super().__init__(f"this feed's URL is {spec.path}")
+        self.spec = spec
+
+
+class ScopeKind(StrEnum):
+    """What a feed covers; the value is the word its URL uses."""
+
+    SITE = "all"
+    CATEGORY = "category"
+    TAG = "tag"
+    AUTHOR = "author"
+
+
 class BadPageCursor(ValueError):
     """A query parameter (``field``: ``before`` on feeds) that is not a page cursor feeds made."""
 
@@ -105,17 +138,22 @@ _MIN_MICROS = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseco
 _MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 MAX_POST_ID = 2**63 - 1
 _FEED_PATH = re.compile(
-    r"(?:/(?P<language>[^/]+))?/feeds/(?:all|category/(?P<category>[^/]+))\.(?P<format>[^/]+)"
+    r"(?:/(?P<language>[^/]+))?/feeds/"
+    r"(?:all|(?P<kind>category|tag|author)/(?P<slugs>[^/]+))\.(?P<format>[^/]+)"
 )
+# Joins the categories of a combined feed in its URL; category slugs never hold it.
+COMBINING = "+"
 
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
-    """Which feed: an optional category, an optional language, a format, and a page
-    (the newest posts when ``before`` is None, else those older than the cursor)."""
+    """Which feed: what it covers (``kind``, and the slugs of its category, categories, tag
+    or author), an optional language, a format, and a page (the newest posts when
+    ``before`` is None, else those older than the cursor)."""
 
     format: FeedFormat
-    category: str | None = None
+    kind: ScopeKind = ScopeKind.SITE
+    slugs: tuple[str, ...] = ()
     language: str | None = None
     before: PageCursor | None = None
 
@@ -124,14 +162,17 @@ class FeedSpec:
         cls,
         settings: Settings,
         fmt: str,
-        category: str | None = None,
+        kind: ScopeKind = ScopeKind.SITE,
+        slugs: str | None = None,
         language: str | None = None,
         before: str | None = None,
     ) -> FeedSpec:
         """Turn the parts of a feed URL into a spec, refusing unknown formats and languages,
-        and (BadPageCursor) a malformed page cursor.
+        (BadPageCursor) a malformed page cursor, and (BadCombination) categories combined
+        beyond ``max_combined_categories``, named twice or left empty; FeedMoved when the
+        categories are not in their canonical (sorted) order.
 
-        Whether the category exists is for the store to say.
+        Whether the categories, tag or author exist is for the store to say.
         """
         try:
             feed_format = FeedFormat(fmt)
@@ -141,7 +182,11 @@ class FeedSpec:
         if language is not None and language not in settings.languages:
             raise UnknownLanguage(f"unknown language {language!r}")
         cursor = PageCursor.parse(before) if before is not None else None
-        return cls(feed_format, category, language, cursor)
+        names = _slugs_of(settings, kind, slugs) if slugs is not None else ()
+        spec = cls(feed_format, kind, names, language, cursor)
+        if names != tuple(sorted(names)):
+            raise FeedMoved(replace(spec, slugs=tuple(sorted(names))))
+        return spec
 
     @classmethod
     def from_url(cls, settings: Settings, path: str, query: str = "") -> FeedSpec | None:
@@ -157,7 +202,8 @@ class FeedSpec:
         return cls.parse(
             settings,
             found["format"],
-            found["category"],
+            ScopeKind(found["kind"] or ScopeKind.SITE),
+            found["slugs"],
             found["language"],
             before[0] if before else None,
         )
@@ -166,7 +212,7 @@ class FeedSpec:
     def path(self) -> str:
         """The path of this feed in the URL scheme above (with ``?before=`` for older pages)."""
         prefix = f"/{self.language}" if self.language else ""
-        name = f"category/{self.category}" if self.category else "all"
+        name = f"{self.kind.value}/{COMBINING.join(self.slugs)}" if self.slugs else "all"
         page = f"?before={self.before}" if self.before else ""
         return f"{prefix}/feeds/{name}.{self.format.value}{page}"
 
@@ -175,23 +221,55 @@ class FeedSpec:
         return replace(self, before=before)
 
     @property
+    def combined(self) -> bool:
+        """Whether the feed combines several categories."""
+        return len(self.slugs) > 1
+
+    @property
     def scope(self) -> str:
-        """What the feed covers, in one word: site, category, language or category+language."""
-        if self.category and self.language:
-            return "category+language"
-        if self.category:
-            return "category"
-        if self.language:
-            return "language"
-        return "site"
+        """What the feed covers, in one word: site, category, categories (combined), tag or
+        author, with ``+language`` for one language (``language`` alone for the site's)."""
+        if self.kind is ScopeKind.SITE:
+            return "language" if self.language else "site"
+        word = "categories" if self.combined else self.kind.name.lower()
+        return f"{word}+language" if self.language else word
 
 
-def every_feed(settings: Settings, category_slugs: Iterable[str]) -> list[FeedSpec]:
-    """Every feed the site has: site, each language, each category, each category × language,
-    each in every format."""
+def _slugs_of(settings: Settings, kind: ScopeKind, text: str) -> tuple[str, ...]:
+    """The slugs a feed URL names: one, or for categories up to the configured number
+    joined by ``+``."""
+    if kind is not ScopeKind.CATEGORY or COMBINING not in text:
+        return (text,)
+    slugs = tuple(text.split(COMBINING))
+    limit = settings.max_combined_categories
+    if len(slugs) > limit:
+        raise BadCombination(f"a feed combines at most {limit} categories, not {len(slugs)}")
+    if "" in slugs:
+        raise BadCombination(f"{printable(text)!r} names an empty category")
+    repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+    if repeated:
+        raise BadCombination(f"category {printable(repeated[0])!r} is named twice")
+    return slugs
+
+
+def every_feed(
+    settings: Settings,
+    category_slugs: Iterable[str],
+    listed: Iterable[tuple[ScopeKind, str, Iterable[str | None]]] = (),
+) -> list[FeedSpec]:
+    """Every feed the site lists, in every format: the site's and each category's, alone
+    and in each language; then each ``listed`` (kind, slug, languages) tag or author in
+    those languages (None: every language). Combined category feeds are not listed: there
+    are too many combinations."""
+    languages = [None, *settings.languages]
+    scopes = [
+        (ScopeKind.SITE, (), languages),
+        *((ScopeKind.CATEGORY, (slug,), languages) for slug in category_slugs),
+        *((kind, (slug,), list(in_languages)) for kind, slug, in_languages in listed),
+    ]
     return [
-        FeedSpec(fmt, category, language)
-        for category in [None, *category_slugs]
-        for language in [None, *settings.languages]
+        FeedSpec(fmt, kind, slugs, language)
+        for kind, slugs, in_languages in scopes
+        for language in in_languages
         for fmt in FeedFormat
     ]

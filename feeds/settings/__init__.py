@@ -43,9 +43,15 @@ class Settings:
     language_home_url: str = "http://127.0.0.1:8000/{lang}/blog"
     post_url: str = "{home}/{slug}"
     category_url: str = "{home}/category/{slug}"
+    tag_url: str = "{home}/tag/{slug}"
+    author_url: str = "{home}/author/{slug}"
     default_language: str = "en"
     languages: Mapping[str, str] = field(default_factory=lambda: {"en": "English"})
     items_per_feed: int = 50
+    # Combined category feeds (/feeds/category/a+b.atom): at most this many categories.
+    max_combined_categories: int = 4
+    # /feeds.json lists a tag's feeds once the tag has this many published posts.
+    tag_feed_min_posts: int = 3
     cache_max_age: int = 300
     # Shared caches (a CDN, a proxy): how long they hold a feed (s-maxage, at most
     # cache_max_age), and, with cdn_max_age, how long a CDN that is purged on change may.
@@ -95,14 +101,16 @@ class Settings:
                 f"default_language: {self.default_language!r} is not one of languages "
                 f"({', '.join(self.languages)})"
             )
-        if self.items_per_feed < 1:
-            raise ConfigError("items_per_feed: must be at least 1")
+        for name in ("items_per_feed", "max_combined_categories"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: must be at least 1")
         for name in (
             "cache_max_age",
             "shared_max_age",
             "cdn_max_age",
             "stale_while_revalidate_seconds",
             "deleted_entries_days",
+            "tag_feed_min_posts",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must not be negative")
@@ -134,7 +142,7 @@ class Settings:
             raise ConfigError(
                 "wordpress_prefix: must start with / and not end with / (or be empty)"
             )
-        for name in ("post_url", "category_url"):
+        for name in ("post_url", "category_url", "tag_url", "author_url"):
             template = getattr(self, name)
             if "{slug}" not in template:
                 raise ConfigError(f"{name}: must contain {{slug}}")

@@ -21,7 +21,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from feeds.settings import Settings
-from feeds.store.index import live_scopes, touch_scopes
+from feeds.store.index import is_live, scopes_of, touch_scopes
 from feeds.store.models import (
     Category,
     Post,
@@ -177,7 +177,6 @@ class _BulkLoader:
         self.categories: dict[str, Category] = {}
         self.tags: dict[str, int] = {}
         self.authors: dict[str, _StoredAuthor] = {}
-        self.scopes: dict[tuple[object, ...], list[str]] = {}
 
     def load(self, posts: Sequence[CleanPost]) -> None:
         """Insert posts whose ids and slugs are free, their links and scope rows; revive
@@ -208,14 +207,20 @@ class _BulkLoader:
         rows: dict[Any, list[Row]] = defaultdict(list)
         for post, post_id in zip(posts, post_ids, strict=True):
             categories = [self._category(term) for term in post.categories]
+            tag_ids = [self._tag(term) for term in post.tags]
+            author_ids = [self._author(author) for author in post.authors]
             rows[post_categories] += [{"post_id": post_id, "category_id": c.id} for c in categories]
-            rows[post_tags] += [{"post_id": post_id, "tag_id": self._tag(t)} for t in post.tags]
+            rows[post_tags] += [{"post_id": post_id, "tag_id": tag_id} for tag_id in tag_ids]
             rows[post_authors] += [
-                {"post_id": post_id, "author_id": self._author(a)} for a in post.authors
+                {"post_id": post_id, "author_id": author_id} for author_id in author_ids
             ]
             rows[ScopeEntry.__table__] += [
                 {"scope": scope, "published": post.published, "post_id": post_id}
-                for scope in self._live_scopes(post, categories)
+                for scope in (
+                    scopes_of(post.language, [c.id for c in categories], tag_ids, author_ids)
+                    if is_live(post.status, post.published)
+                    else ()
+                )
             ]
         for table, table_rows in rows.items():
             if table_rows:
@@ -244,16 +249,3 @@ class _BulkLoader:
             known = _StoredAuthor(stored.id, stored.email, stored.uri)
             self.authors[author.name] = known
         return known.id
-
-    def _live_scopes(self, post: CleanPost, categories: Sequence[Category]) -> list[str]:
-        """The post's scopes by the write path's own rule, worked out once per shape."""
-        key = (post.status, post.published is None, post.language, *(c.id for c in categories))
-        if key not in self.scopes:
-            shape = Post(
-                status=post.status,
-                published=post.published,
-                language=post.language,
-                categories=list(categories),
-            )
-            self.scopes[key] = live_scopes(shape)
-        return self.scopes[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import nh3
@@ -78,6 +79,16 @@ def slugify(text: str) -> str:
     normalized = unicodedata.normalize("NFKC", text).lower()
     words = re.findall(r"\w+", normalized)
     return "-".join(words)[:200].strip("-")
+
+
+def first_free(wanted: str, is_taken: Callable[[str], bool]) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``… (its first 190 characters numbered): the
+    first that ``is_taken`` says is free."""
+    slug, number = wanted, 1
+    while is_taken(slug):
+        number += 1
+        slug = f"{wanted[:190]}-{number}"
+    return slug
 
 
 def excerpt(text: str, limit: int = 280) -> str:

@@ -1,10 +1,10 @@
 """The scope index: which feed scopes a post shows in, its ScopeEntry rows, and the
 revisions that tell every process a scope changed.
 
-A published post has a row in the site scope, its language's, and each of its categories'
-alone and with its language. Every feed reads its scope's rows with one range scan, and
-every write moves the revision of each scope it touched (and the store's), in the same
-transaction.
+A published post has a row in the site scope, and in each of its categories', tags' and
+authors' scopes, each alone and in its language (feeds.store.scopes names them). Every
+feed reads its scope's rows with one range scan, and every write moves the revision of
+each scope it touched (and the store's), in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,46 +17,53 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from feeds.serving.spec import ScopeKind
 from feeds.store.models import STORE_SCOPE, Post, PostStatus, ScopeEntry, ScopeRevision
 from feeds.store.outbox import record_changes, record_every_scope
-
-
-def scope_key(category_id: int | None = None, language: str | None = None) -> str:
-    """The ScopeEntry key of a feed scope: ``site``, ``lang:fr``, ``cat:3``, ``cat:3/lang:fr``."""
-    parts = []
-    if category_id is not None:
-        parts.append(f"cat:{category_id}")
-    if language is not None:
-        parts.append(f"lang:{language}")
-    return "/".join(parts) or "site"
-
-
-def scope_parts(scope: str) -> tuple[int | None, str | None]:
-    """The category id and language of a scope key (``cat:3/lang:fr`` → (3, "fr"))."""
-    category_id, language = None, None
-    for part in scope.split("/"):
-        kind, _, value = part.partition(":")
-        if kind == "cat":
-            category_id = int(value)
-        elif kind == "lang":
-            language = value
-    return category_id, language
+from feeds.store.scopes import scope_key
 
 
 def post_scopes(post: Post) -> list[str]:
-    """Every feed scope a published post shows in: site, its language, each category alone
-    and with its language. ``post.categories`` must be loaded."""
-    scopes = [scope_key(), scope_key(language=post.language)]
-    for category in post.categories:
-        scopes += [scope_key(category.id), scope_key(category.id, post.language)]
-    return scopes
+    """Every feed scope a published post shows in (``scopes_of``). Its categories, tags
+    and authors must be loaded."""
+    return scopes_of(
+        post.language,
+        [category.id for category in post.categories],
+        [tag.id for tag in post.tags],
+        [author.id for author in post.authors],
+    )
+
+
+def scopes_of(
+    language: str,
+    category_ids: Iterable[int] = (),
+    tag_ids: Iterable[int] = (),
+    author_ids: Iterable[int] = (),
+) -> list[str]:
+    """The feed scopes of a published post in ``language`` with these terms: the site's,
+    and each of its categories', tags' and authors', each alone and in its language."""
+    terms = [
+        (ScopeKind.SITE, None),
+        *((ScopeKind.CATEGORY, term_id) for term_id in category_ids),
+        *((ScopeKind.TAG, term_id) for term_id in tag_ids),
+        *((ScopeKind.AUTHOR, term_id) for term_id in author_ids),
+    ]
+    return [
+        scope_key(kind, term_id, in_language)
+        for kind, term_id in terms
+        for in_language in (None, language)
+    ]
 
 
 def live_scopes(post: Post) -> list[str]:
     """The scopes a post shows in now (none for a draft)."""
-    if post.status is not PostStatus.PUBLISHED or post.published is None:
-        return []
-    return post_scopes(post)
+    return post_scopes(post) if is_live(post.status, post.published) else []
+
+
+def is_live(status: PostStatus, published: datetime | None) -> bool:
+    """Whether a post of this status and publication date has feed scopes: a published one
+    (a future date too: the index keeps it back until it is due)."""
+    return status is PostStatus.PUBLISHED and published is not None
 
 
 def reindex(session: Session, post: Post, old_scopes: list[str], now: datetime) -> None:

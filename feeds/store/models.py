@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from feeds.serving.spec import ScopeKind
 from feeds.store.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -72,9 +73,11 @@ class Category(Base):
 
 
 class Tag(Base):
-    """A free-form label (WordPress tags); shown as a category of the entry, not a feed scope."""
+    """A free-form label (WordPress tags): shown as a category of the entry, and a feed scope
+    of its own."""
 
     __tablename__ = "tags"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: feed scopes tag:<id>
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
@@ -83,10 +86,13 @@ class Tag(Base):
 
 class Author(Base):
     __tablename__ = "authors"
-    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused: /api/authors/<id>
+    # Ids never reused: /api/authors/<id>, and the feed scopes author:<id>.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The author's feed URL's word (/feeds/author/<slug>.atom), made from the name once.
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
     email: Mapped[str | None] = mapped_column(String(320))
     uri: Mapped[str | None] = mapped_column(String(2000))
 
@@ -142,8 +148,8 @@ Index("ix_posts_listing", post_listing_date, Post.id)
 class ScopeEntry(Base):
     """One row per (feed scope, visible post): the index every feed query reads.
 
-    A published post has a row in the site scope, its language scope, and the scope of
-    each of its categories, alone and with its language. Drafts have none. Reading the
+    A published post has a row in the site scope, and in the scope of each of its
+    categories, tags and authors, each alone and with its language. Drafts have none. Reading the
     latest N posts of any scope is then one range scan of the primary key, newest first,
     whatever the store's size; a future-dated row is skipped by the same range condition
     until it is due.
@@ -258,3 +264,10 @@ STORE_SCOPE = "store"
 WORDPRESS_IMPORTED = "wordpress_imported"
 # StoreMeta key: the time up to which scheduled posts that fell due were announced.
 OUTBOX_DUE_UNTIL = "outbox_due_until"
+
+# The table of each kind of term a feed scope names.
+TERM_MODELS: dict[ScopeKind, type[Category] | type[Tag] | type[Author]] = {
+    ScopeKind.CATEGORY: Category,
+    ScopeKind.TAG: Tag,
+    ScopeKind.AUTHOR: Author,
+}

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from feeds.store.models import (
     OUTBOX_DUE_UNTIL,
     STORE_SCOPE,
-    Category,
     OutboxChange,
     OutboxFailure,
     OutboxTarget,
@@ -30,8 +29,8 @@ from feeds.store.models import (
     ScopeRevision,
     StoreMeta,
 )
+from feeds.store.scopes import SITE_SCOPE
 
-SITE_SCOPE = "site"
 # The due-post clock moves at least this often, so that its range scan stays short.
 CLOCK_STEP = timedelta(seconds=60)
 
@@ -150,15 +149,6 @@ def has_work(session: Session, name: str, now: datetime) -> bool:
         return False
     newer = select(OutboxChange.id).where(OutboxChange.id > target.delivered_id).limit(1)
     return session.scalar(newer) is not None
-
-
-def category_slugs(session: Session, category_ids: Iterable[int]) -> dict[int, str]:
-    """The slugs of those categories that still exist, by id."""
-    wanted = set(category_ids)
-    if not wanted:
-        return {}
-    rows = session.execute(select(Category.id, Category.slug).where(Category.id.in_(wanted)))
-    return {category_id: slug for category_id, slug in rows}
 
 
 def ensure_targets(session: Session, names: Sequence[str], now: datetime) -> None:

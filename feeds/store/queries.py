@@ -3,7 +3,7 @@ scan (or a lookup by key), whatever the store's size."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,14 +16,15 @@ from sqlalchemy import (
     literal,
     select,
     tuple_,
+    union,
 )
 from sqlalchemy.orm import Session, selectinload
 
-from feeds.serving.content import Deletion, FeedContent, Person, PostRecord, Term
-from feeds.serving.spec import MAX_POST_ID, FeedSpec, PageCursor, UnknownCategory
+from feeds.serving.content import Deletion, FeedContent, ListedTerm, Person, PostRecord, Term
+from feeds.serving.spec import MAX_POST_ID, FeedSpec, PageCursor, ScopeKind, UnknownCategory
 from feeds.store.cleaning import xml_safe
-from feeds.store.index import scope_key
 from feeds.store.models import (
+    TERM_MODELS,
     Author,
     Category,
     DeletedEntry,
@@ -34,6 +35,7 @@ from feeds.store.models import (
     post_categories,
     post_listing_date,
 )
+from feeds.store.scopes import KIND_PREFIX, feed_scopes, scope_parts
 from feeds.store.types import UTCDateTime
 
 
@@ -65,31 +67,71 @@ def category_by_slug(session: Session, slug: str) -> Category:
 
 
 def latest_posts_statement(
-    scope: str, now: datetime, limit: int, before: PageCursor | None = None
+    scopes: Sequence[str], now: datetime, limit: int, before: PageCursor | None = None
 ) -> Select[Post]:
-    """SELECT of the ``limit`` newest posts visible at ``now`` in ``scope`` (older than
-    ``before``, for an older page).
+    """SELECT of the ``limit`` newest posts visible at ``now`` in any of ``scopes`` (older
+    than ``before``, for an older page).
 
     It orders by the scope index's own date column, so the database walks the index
     backwards from ``now`` (or the cursor) and stops after ``limit`` rows: no sort, no scan
-    of the scope, at any depth.
+    of the scope, at any depth. Several scopes (a combined feed) are a merge: each scope's
+    own walk of at most ``limit`` rows, their union (a post in two of them once), and the
+    newest ``limit`` of that.
     """
-    statement = select(Post).join(ScopeEntry, ScopeEntry.post_id == Post.id)
-    statement = statement.where(ScopeEntry.scope == scope, ScopeEntry.published <= now)
+    if len(scopes) == 1:
+        statement = select(Post).join(ScopeEntry, ScopeEntry.post_id == Post.id)
+        statement = statement.where(ScopeEntry.scope == scopes[0], ScopeEntry.published <= now)
+        if before is not None:
+            statement = statement.where(_below(before, ScopeEntry.published, ScopeEntry.post_id))
+        return statement.order_by(ScopeEntry.published.desc(), ScopeEntry.post_id.desc()).limit(
+            limit
+        )
+    walks = [_index_walk(scope, now, limit, before).subquery() for scope in scopes]
+    merged = union(*(select(walk.c.published, walk.c.post_id) for walk in walks)).subquery()
+    return (
+        select(Post)
+        .join(merged, merged.c.post_id == Post.id)
+        .order_by(merged.c.published.desc(), merged.c.post_id.desc())
+        .limit(limit)
+    )
+
+
+def _index_walk(
+    scope: str, now: datetime, limit: int, before: PageCursor | None
+) -> Select[datetime, int]:
+    """The positions of the ``limit`` newest posts of one scope: a backwards range scan of
+    its index rows, from ``now`` or from the cursor."""
+    statement = select(ScopeEntry.published, ScopeEntry.post_id).where(
+        ScopeEntry.scope == scope, ScopeEntry.published <= now
+    )
     if before is not None:
         statement = statement.where(_below(before, ScopeEntry.published, ScopeEntry.post_id))
     return statement.order_by(ScopeEntry.published.desc(), ScopeEntry.post_id.desc()).limit(limit)
 
 
+def feed_terms(session: Session, spec: FeedSpec) -> tuple[tuple[int, Term], ...]:
+    """The id and the slug and name of each category, tag or author the feed names (none
+    for the site's); UnknownCategory… as feeds.store.scopes.feed_scopes says."""
+    if spec.kind is ScopeKind.SITE:
+        return ()
+    model = TERM_MODELS[spec.kind]
+    # No stored slug holds what XML cannot (a NUL, which PostgreSQL refuses in a query).
+    wanted = [slug for slug in spec.slugs if xml_safe(slug) == slug]
+    rows = session.execute(select(model.id, model.slug, model.name).where(model.slug.in_(wanted)))
+    found = {slug: (term_id, Term(slug, name)) for term_id, slug, name in rows}
+    feed_scopes(spec, {slug: term_id for slug, (term_id, _) in found.items()})  # all known?
+    return tuple(found[slug] for slug in spec.slugs)
+
+
 def feed_content(
     session: Session, spec: FeedSpec, now: datetime, limit: int, deleted_window: timedelta
 ) -> FeedContent:
-    """The category, the latest ``limit`` published posts of the page, the cursor of the next
+    """The terms, the latest ``limit`` published posts of the page, the cursor of the next
     (older) page, and, on the first page, the deletions within ``deleted_window``, of the
     feed ``spec`` at ``now``."""
-    category = category_by_slug(session, spec.category) if spec.category else None
-    scope = scope_key(category.id if category else None, spec.language)
-    statement = latest_posts_statement(scope, now, limit + 1, spec.before).options(
+    terms = feed_terms(session, spec)
+    scopes = feed_scopes(spec, {term.slug: term_id for term_id, term in terms})
+    statement = latest_posts_statement(scopes, now, limit + 1, spec.before).options(
         selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
     )
     posts = session.scalars(statement).all()
@@ -101,31 +143,71 @@ def feed_content(
             raise RuntimeError("a post in a feed is published")
         next_page = PageCursor(last.published, last.id)
     records = tuple(post_record(post) for post in posts)
-    term = Term(category.slug, category.name) if category else None
+    named = tuple(term for _, term in terms)
     if spec.before is not None:
         # An older page only changes with a write: scheduled posts are newer than any cursor.
-        return FeedContent(term, records, next_page=next_page, scope=scope)
-    in_window = (DeletedEntry.scope == scope, DeletedEntry.deleted > now - deleted_window)
-    deletions = (
-        select(DeletedEntry).where(*in_window).order_by(DeletedEntry.deleted.desc()).limit(limit)
+        return FeedContent(named, records, next_page=next_page, scopes=scopes)
+    since = now - deleted_window
+    deletions = _recent_deletions(scopes, since, limit)
+    next_due = _earliest(
+        session,
+        (
+            select(func.min(ScopeEntry.published)).where(
+                ScopeEntry.scope == scope, ScopeEntry.published > now
+            )
+            for scope in scopes
+        ),
     )
-    next_due = session.scalar(
-        select(func.min(ScopeEntry.published)).where(
-            ScopeEntry.scope == scope, ScopeEntry.published > now
-        )
+    oldest_deletion = _earliest(
+        session,
+        (
+            select(func.min(DeletedEntry.deleted)).where(
+                DeletedEntry.scope == scope, DeletedEntry.deleted > since
+            )
+            for scope in scopes
+        ),
     )
-    oldest_deletion = session.scalar(select(func.min(DeletedEntry.deleted)).where(*in_window))
     changes = [next_due, oldest_deletion + deleted_window if oldest_deletion else None]
     return FeedContent(
-        category=term,
+        terms=named,
         posts=records,
         next_page=next_page,
         deletions=tuple(
-            Deletion(d.entry_id, d.deleted, d.link) for d in session.scalars(deletions)
+            Deletion(entry_id, deleted, link)
+            for deleted, entry_id, link in session.execute(deletions)
         ),
         valid_until=min((c for c in changes if c is not None), default=None),
-        scope=scope,
+        scopes=scopes,
     )
+
+
+def _recent_deletions(
+    scopes: Sequence[str], since: datetime, limit: int
+) -> Select[datetime, str, str]:
+    """The newest ``limit`` deletions after ``since`` in any of ``scopes``, newest first:
+    a post deleted from several of them once (its tombstones share a time and a link)."""
+    walks = [
+        select(DeletedEntry.deleted, DeletedEntry.entry_id, DeletedEntry.link)
+        .where(DeletedEntry.scope == scope, DeletedEntry.deleted > since)
+        .order_by(DeletedEntry.deleted.desc())
+        .limit(limit)
+        for scope in scopes
+    ]
+    if len(walks) == 1:
+        return walks[0]
+    parts = [walk.subquery() for walk in walks]
+    merged = union(*(select(p.c.deleted, p.c.entry_id, p.c.link) for p in parts)).subquery()
+    return (
+        select(merged.c.deleted, merged.c.entry_id, merged.c.link)
+        .order_by(merged.c.deleted.desc(), merged.c.entry_id)
+        .limit(limit)
+    )
+
+
+def _earliest(session: Session, statements: Iterable[Select[datetime]]) -> datetime | None:
+    """The earliest of the times these one-scope MIN() reads give (each one index seek)."""
+    times = [session.scalar(statement) for statement in statements]
+    return min((time for time in times if time is not None), default=None)
 
 
 def post_record(post: Post) -> PostRecord:
@@ -146,6 +228,59 @@ def post_record(post: Post) -> PostRecord:
         tags=tuple(Term(t.slug, t.name) for t in post.tags),
         authors=tuple(Person(a.name, a.email, a.uri) for a in post.authors),
     )
+
+
+def term_slugs(
+    session: Session, terms: Iterable[tuple[ScopeKind, int]]
+) -> dict[tuple[ScopeKind, int], str]:
+    """The slugs of those of these categories, tags and authors (kind, id) that still
+    exist."""
+    wanted: dict[ScopeKind, set[int]] = {}
+    for kind, term_id in terms:
+        wanted.setdefault(kind, set()).add(term_id)
+    slugs = {}
+    for kind, ids in wanted.items():
+        model = TERM_MODELS[kind]
+        rows = session.execute(select(model.id, model.slug).where(model.id.in_(ids)))
+        slugs.update({(kind, term_id): slug for term_id, slug in rows})
+    return slugs
+
+
+def listed_terms(session: Session, now: datetime, tag_min_posts: int) -> list[ListedTerm]:
+    """The tags and authors whose feeds the site lists, and in which languages: a tag's
+    feed (of every language, or of one) once it has ``tag_min_posts`` posts visible at
+    ``now``, an author's once it has one. The counts come from one walk of each kind's
+    part of the scope index (its rows only, never the posts)."""
+    listed = []
+    for kind, least in ((ScopeKind.TAG, max(tag_min_posts, 1)), (ScopeKind.AUTHOR, 1)):
+        prefix = f"{KIND_PREFIX[kind]}:"
+        counts = session.execute(
+            select(ScopeEntry.scope, func.count())
+            .where(
+                ScopeEntry.scope > prefix,
+                ScopeEntry.scope < prefix[:-1] + chr(ord(":") + 1),
+                ScopeEntry.published <= now,
+            )
+            .group_by(ScopeEntry.scope)
+        )
+        languages: dict[int, list[str | None]] = {}
+        for scope, count in counts:
+            _, term_id, language = scope_parts(scope)
+            if count >= least and term_id is not None:
+                languages.setdefault(term_id, []).append(language)
+        model = TERM_MODELS[kind]
+        names = session.execute(select(model.id, model.slug, model.name).order_by(model.slug))
+        listed += [
+            ListedTerm(kind, Term(slug, name), tuple(sorted(languages[term_id], key=_language)))
+            for term_id, slug, name in names
+            if term_id in languages
+        ]
+    return listed
+
+
+def _language(language: str | None) -> tuple[bool, str]:
+    """Every language first, then the languages by code."""
+    return language is not None, language or ""
 
 
 def all_categories(session: Session) -> Sequence[Term]:

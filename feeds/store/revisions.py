@@ -4,7 +4,8 @@ A feed request needs the revision of its scope to tell whether its cached bytes 
 current. Reading it from the database on every poll would cost a query per request, so
 each process keeps a RevisionView and re-reads it only when it is older than the
 configured staleness bound: one primary-key read of the store's own revision, and a full
-reload of the (small) revision and category tables only when that moved. A write in any
+reload of the revision table and of the slugs of categories, tags and authors only when
+that moved. A write in any
 process or instance is therefore seen everywhere within the bound.
 
 When the database cannot be reached, the failure is remembered for RETRY_SECONDS only:
@@ -17,16 +18,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from feeds.serving.spec import FeedSpec, UnknownCategory
+from feeds.serving.spec import FeedSpec, ScopeKind
 from feeds.store.db import Store, StoreUnavailable
-from feeds.store.index import scope_key
-from feeds.store.models import STORE_SCOPE, Category, ScopeRevision
+from feeds.store.models import STORE_SCOPE, TERM_MODELS, ScopeRevision
+from feeds.store.scopes import feed_scopes
 
 # How long a failed read is taken as the answer before the database is tried again: at most
 # ten connection attempts a second per process during an outage, and recovery seen within
@@ -36,24 +37,23 @@ RETRY_SECONDS = 0.1
 
 @dataclass(frozen=True)
 class RevisionView:
-    """The store's revisions and category ids as read at one moment."""
+    """The store's revisions, and the ids of its categories, tags and authors by slug, as
+    read at one moment."""
 
     store_revision: int = -1
     scope_revisions: Mapping[str, int] = field(default_factory=dict)
-    category_ids: Mapping[str, int] = field(default_factory=dict)
+    term_ids: Mapping[ScopeKind, Mapping[str, int]] = field(default_factory=dict)
 
-    def scope_of(self, spec: FeedSpec) -> str:
-        """The scope key of a feed; UnknownCategory if its category does not exist."""
-        category_id = None
-        if spec.category is not None:
-            category_id = self.category_ids.get(spec.category)
-            if category_id is None:
-                raise UnknownCategory(f"unknown category {spec.category!r}")
-        return scope_key(category_id, spec.language)
+    def scopes_of(self, spec: FeedSpec) -> tuple[str, ...]:
+        """The scope keys a feed reads (feeds.store.scopes.feed_scopes: an unknown term is
+        UnknownCategory, UnknownTag, UnknownAuthor or BadCombination)."""
+        return feed_scopes(spec, self.term_ids.get(spec.kind, {}))
 
-    def revision_of(self, scope: str) -> int:
-        """The revision of a scope (0 if nothing was ever written to it)."""
-        return self.scope_revisions.get(scope, 0)
+    def revision_of(self, scopes: Iterable[str]) -> int:
+        """The revision of a feed reading these scopes: the newest of theirs (0 if nothing
+        was ever written to them). Revisions come from one counter for the whole store, so
+        it moves whenever any of them does."""
+        return max((self.scope_revisions.get(scope, 0) for scope in scopes), default=0)
 
 
 class RevisionBoard:
@@ -115,9 +115,14 @@ class RevisionBoard:
             if store_revision == self._view.store_revision:
                 return self._view
             scopes = session.execute(select(ScopeRevision.scope, ScopeRevision.revision)).all()
-            categories = session.execute(select(Category.slug, Category.id)).all()
+            term_ids = {
+                kind: {
+                    slug: term_id for slug, term_id in session.execute(select(model.slug, model.id))
+                }
+                for kind, model in TERM_MODELS.items()
+            }
         return RevisionView(
             store_revision=store_revision,
             scope_revisions={scope: revision for scope, revision in scopes},
-            category_ids={slug: category_id for slug, category_id in categories},
+            term_ids=term_ids,
         )

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds.settings import Settings
+from feeds.store.cleaning import first_free, slugify
 from feeds.store.index import dialect_insert, live_scopes, reindex, touch_every_scope, touch_scopes
 from feeds.store.models import Author, Base, Category, Post, Tag, post_categories
 from feeds.store.queries import post_query
@@ -22,6 +23,7 @@ from feeds.store.validation import (
     Conflict,
     InvalidInput,
     TermInput,
+    clean_category_slug,
     clean_slug,
     clean_text,
     optional_email,
@@ -33,7 +35,7 @@ _Term = TypeVar("_Term", Category, Tag)
 
 def create_category(session: Session, slug: str, name: str) -> Category:
     """A new category; Conflict if the slug is taken."""
-    slug = clean_slug("slug", slug)
+    slug = clean_category_slug("slug", slug)
     if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
         raise Conflict("slug", f"category {slug!r} already exists")
     category = Category(slug=slug, name=clean_text("name", name, required=True))
@@ -45,7 +47,7 @@ def create_category(session: Session, slug: str, name: str) -> Category:
 
 def ensure_category(session: Session, slug: str, name: str) -> Category:
     """The category with this slug, created with this name if missing."""
-    slug = clean_slug("slug", slug)
+    slug = clean_category_slug("slug", slug)
     category = stored_term(
         session, Category, TermInput(slug, clean_text("name", name, required=True))
     )
@@ -58,7 +60,7 @@ def rename_category(
 ) -> None:
     """Change a category's slug or name. Every feed may show it, so every revision moves."""
     if slug is not None and slug != category.slug:
-        slug = clean_slug("slug", slug)
+        slug = clean_category_slug("slug", slug)
         if session.scalar(select(Category.id).where(Category.slug == slug)) is not None:
             raise Conflict("slug", f"category {slug!r} already exists")
         category.slug = slug
@@ -95,13 +97,24 @@ def delete_category(
 
 
 def create_author(
-    session: Session, name: str, email: str | None = None, uri: str | None = None
+    session: Session,
+    name: str,
+    email: str | None = None,
+    uri: str | None = None,
+    slug: str | None = None,
 ) -> Author:
-    """A new author; Conflict if the name is taken."""
+    """A new author; Conflict if the name or the slug is taken. Without a slug, one is made
+    from the name."""
     name = clean_text("name", name, required=True)
     if session.scalar(select(Author.id).where(Author.name == name)) is not None:
         raise Conflict("name", f"author {name!r} already exists")
-    author = Author(name=name, email=optional_email(email), uri=optional_uri("uri", uri))
+    if slug is None:
+        slug = free_author_slug(session, name)
+    else:
+        slug = clean_slug("slug", slug)
+        if session.scalar(select(Author.id).where(Author.slug == slug)) is not None:
+            raise Conflict("slug", f"author slug {slug!r} is taken")
+    author = Author(name=name, slug=slug, email=optional_email(email), uri=optional_uri("uri", uri))
     session.add(author)
     session.flush()
     return author
@@ -115,7 +128,7 @@ def update_author(
     uri: str | None = None,
 ) -> None:
     """Change an author's name, e-mail or URI. Every feed may show them, so every revision
-    moves."""
+    moves. The slug, and so the author's feed URL, stays."""
     if name is not None:
         name = clean_text("name", name, required=True)
         taken = session.scalar(select(Author.id).where(Author.name == name, Author.id != author.id))
@@ -138,14 +151,28 @@ def stored_term(session: Session, model: type[_Term], term: TermInput) -> _Term:
 
 def stored_author(session: Session, data: AuthorInput) -> Author:
     """The author with this name, created if missing; a given e-mail or URI is recorded."""
-    _insert_if_missing(session, Author, name=data.name)
-    author = session.scalars(select(Author).where(Author.name == data.name)).one()
+    author = session.scalars(select(Author).where(Author.name == data.name)).one_or_none()
+    if author is None:
+        slug = free_author_slug(session, data.name)
+        _insert_if_missing(session, Author, name=data.name, slug=slug)
+        author = session.scalars(select(Author).where(Author.name == data.name)).one_or_none()
+        if author is None:  # another writer took the slug for another name, just now
+            raise Conflict("authors", f"author slug {slug!r} was just taken; send it again")
     if data.email is not None:
         author.email = data.email
     if data.uri is not None:
         author.uri = data.uri
     session.flush()
     return author
+
+
+def free_author_slug(session: Session, name: str) -> str:
+    """A slug for a new author: the name's (``author`` if it has no letters or digits), with
+    ``-2``, ``-3``… when another author holds it."""
+    return first_free(
+        slugify(name)[:200] or "author",
+        lambda slug: session.scalar(select(Author.id).where(Author.slug == slug)) is not None,
+    )
 
 
 def _insert_if_missing(session: Session, model: type[Base], **values: str) -> None:

@@ -9,12 +9,13 @@ whatever is stored renders.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from feeds.serving.links import SiteLinks
+from feeds.serving.spec import COMBINING
 from feeds.settings import Settings
 from feeds.store.cleaning import (
     clean_html,
@@ -159,7 +160,9 @@ def clean_post(data: PostInput, settings: Settings, default_published: datetime)
         status=status,
         published=published,
         updated=updated,
-        categories=_terms("categories", data.categories, settings.max_terms_per_post),
+        categories=_terms(
+            "categories", data.categories, settings.max_terms_per_post, clean_category_slug
+        ),
         tags=_terms("tags", data.tags, settings.max_terms_per_post),
         authors=_authors(data.authors, settings.max_terms_per_post),
         entry_id=entry_id,
@@ -228,6 +231,15 @@ def clean_slug(name: str, slug: str) -> str:
     return slug
 
 
+def clean_category_slug(name: str, slug: str) -> str:
+    """``clean_slug``, refusing also ``+``: it joins the categories of a combined feed's URL
+    (/feeds/category/a+b.atom)."""
+    slug = clean_slug(name, slug)
+    if COMBINING in slug:
+        raise InvalidInput(name, f"{slug!r}: a category slug cannot hold {COMBINING!r}")
+    return slug
+
+
 def _aware(name: str, value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -236,12 +248,17 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _terms(name: str, terms: Sequence[TermInput], limit: int) -> tuple[TermInput, ...]:
+def _terms(
+    name: str,
+    terms: Sequence[TermInput],
+    limit: int,
+    cleaned_slug: Callable[[str, str], str] = clean_slug,
+) -> tuple[TermInput, ...]:
     if len(terms) > limit:
         raise InvalidInput(name, f"more than {limit} on one post (max_terms_per_post)")
     by_slug: dict[str, TermInput] = {}
     for term in terms:
-        slug = clean_slug(name, term.slug)
+        slug = cleaned_slug(name, term.slug)
         label = clean_text(name, term.name) if term.name else None
         by_slug.setdefault(slug, TermInput(slug, label))
     return tuple(sorted(by_slug.values(), key=lambda term: term.slug))

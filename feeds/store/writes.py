@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
+from feeds.store.cleaning import first_free
 from feeds.store.index import live_scopes, reindex, touch_scopes
 from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry, StoreMeta, Tag
 from feeds.store.queries import post_query
@@ -169,11 +170,13 @@ def delete_post(
 
 def available_slug(session: Session, language: str, wanted: str) -> str:
     """``wanted``, or ``wanted-2``, ``wanted-3``… if another post of the language has it."""
-    slug, number = wanted, 1
-    while session.scalar(select(Post.id).where(Post.language == language, Post.slug == slug)):
-        number += 1
-        slug = f"{wanted[:190]}-{number}"
-    return slug
+    return first_free(
+        wanted,
+        lambda slug: (
+            session.scalar(select(Post.id).where(Post.language == language, Post.slug == slug))
+            is not None
+        ),
+    )
 
 
 # --- store facts and revisions ---------------------------------------------------------

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feeds.render.index import feed_index
+from feeds.render.index import feed_index, listed_feeds
 from feeds.serving.service import FeedService
-from feeds.serving.spec import every_feed
 from feeds.store import queries
 
 MANIFEST = ".feeds-build.json"
@@ -45,12 +44,13 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     view = service.revisions.view()
     with service.store.session() as session:
         categories = {c.slug: c for c in queries.all_categories(session)}
-    specs = every_feed(service.settings, categories)
+        listed = queries.listed_terms(session, now, service.settings.tag_feed_min_posts)
+    specs = listed_feeds(service.settings, categories, listed)
     result = BuildResult()
     manifest: dict[str, dict[str, object]] = {}
     for spec in specs:
         name = spec.path.lstrip("/")
-        revision = view.revision_of(view.scope_of(spec))
+        revision = view.revision_of(view.scopes_of(spec))
         known = previous.get(name)
         if known and known["revision"] == revision and _still_valid(known, now):
             manifest[name] = known
@@ -75,7 +75,7 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
         for stale in (directory / name, directory / f"{name}.gz"):
             stale.unlink(missing_ok=True)
         result.removed.append(name)
-    index = json.dumps(feed_index(service.settings, categories), ensure_ascii=False)
+    index = json.dumps(feed_index(service.settings, categories, listed), ensure_ascii=False)
     _write_atomically(directory / "feeds.json", index.encode(), now.timestamp())
     _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode(), now.timestamp())
     return result

@@ -3,8 +3,8 @@ reached through typed accessors instead of string-keyed ``app.extensions`` looku
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from flask import Flask, current_app
 from flask.sansio.app import App
@@ -25,6 +25,8 @@ class AppState:
     store: Store
     service: FeedService
     auth_failures: FailedAuthentications
+    # The last feed index made (feeds.web.routes), by the store revision it was made at.
+    feed_index: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def attach(app: Flask, state: AppState) -> None:

@@ -21,7 +21,8 @@ from flask import Flask, Response, request
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from feeds.serving.spec import BadPageCursor, FeedNotFound
+from feeds.serving.links import as_uri
+from feeds.serving.spec import BadCombination, BadPageCursor, FeedMoved, FeedNotFound
 from feeds.store import StoreUnavailable
 from feeds.store.validation import Conflict, InvalidInput
 from feeds.web.http import NOSNIFF, Answer
@@ -53,6 +54,10 @@ def error_for(error: BaseException, where: str = "") -> ErrorAnswer:
     Failures of the store and bugs are logged here, once: a bug with its trace."""
     if isinstance(error, BadPageCursor):
         return ErrorAnswer(400, str(error), error.field)
+    if isinstance(error, BadCombination):
+        return ErrorAnswer(400, str(error), "category")
+    if isinstance(error, FeedMoved):  # the one URL of a feed: caches and hubs see only it
+        return ErrorAnswer(301, str(error), headers=(("Location", as_uri(error.spec.path)),))
     if isinstance(error, FeedNotFound):
         return ErrorAnswer(404, str(error))
     if isinstance(error, InvalidInput):

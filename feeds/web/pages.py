@@ -50,7 +50,7 @@ def feeds_page() -> Response:
     html = render_template(
         "feeds.html",
         settings=settings,
-        discovery=[feed for feed in feeds if feed["category"] is None],
+        discovery=[feed for feed in feeds if feed["scope"] in ("site", "language")],
         groups=list(_groups(settings, feeds)),
         formats={fmt.value: fmt for fmt in FeedFormat},
     )
@@ -73,10 +73,11 @@ def _security_headers(response: Response) -> Response:
 
 
 def _groups(settings: Settings, feeds: Iterable[Mapping[str, Any]]) -> Iterable[LanguageGroup]:
-    by_language: dict[str | None, dict[str | None, dict[str, Any]]] = {}
+    by_language: dict[str | None, dict[tuple[Any, ...], dict[str, Any]]] = {}
     for feed in feeds:
         scopes = by_language.setdefault(feed["language"], {})
-        row = scopes.setdefault(feed["category"], {"title": feed["title"], "urls": {}})
+        scope = (feed["category"], feed["tag"], feed["author"])
+        row = scopes.setdefault(scope, {"title": feed["title"], "urls": {}})
         row["urls"][feed["format"]] = feed["url"]
     for language, scopes in by_language.items():
         name = settings.languages[language] if language else "Every language"

@@ -7,6 +7,7 @@ route label names a real endpoint."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -19,19 +20,29 @@ from feeds.web.http import cache_control
 blueprint = Blueprint("feeds", __name__)
 FEED_RULES = (
     "/feeds/all.<format>",
-    "/feeds/category/<slug>.<format>",
+    "/feeds/<any(category,tag,author):kind>/<slug>.<format>",
     "/<lang>/feeds/all.<format>",
-    "/<lang>/feeds/category/<slug>.<format>",
+    "/<lang>/feeds/<any(category,tag,author):kind>/<slug>.<format>",
 )
 for _rule in FEED_RULES:
     blueprint.add_url_rule(_rule, endpoint="feed", build_only=True)
 
 
 def current_feed_index() -> dict[str, Any]:
-    """The feed index of the store as it is now (the categories are read from it)."""
-    with app_state().store.session() as session:
+    """The feed index of the store as it is now: read from it once per store revision (the
+    tags and authors listed come from counting index rows), then kept."""
+    state = app_state()
+    revision = state.service.revisions.view().store_revision
+    known = state.feed_index.get(revision)
+    if known is not None:
+        return known
+    with state.store.session() as session:
         categories = {c.slug: c for c in queries.all_categories(session)}
-    return feed_index(app_state().settings, categories)
+        listed = queries.listed_terms(session, datetime.now(UTC), state.settings.tag_feed_min_posts)
+    index = feed_index(state.settings, categories, listed)
+    state.feed_index.clear()  # only the newest is kept; dict operations are atomic
+    state.feed_index[revision] = index
+    return index
 
 
 @blueprint.get("/feeds.json")

@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify
 from werkzeug.wrappers import Response
 
 from feeds.serving.links import SiteLinks
-from feeds.serving.spec import FeedNotFound, FeedSpec
+from feeds.serving.spec import FeedNotFound, FeedSpec, ScopeKind
 from feeds.settings import Settings
 from feeds.store.models import WORDPRESS_IMPORTED, StoreMeta
 from feeds.web.app_state import app_state
@@ -49,7 +49,8 @@ def old_feed_url(
     if not _wordpress_imported():
         raise FeedNotFound("no WordPress export has been imported, so there is no old feed here")
     slug = category.rstrip("/").rsplit("/", 1)[-1] if category else None
-    spec = FeedSpec.parse(settings, FORMAT_OF_KIND[kind], slug, lang)
+    scope = ScopeKind.CATEGORY if slug else ScopeKind.SITE
+    spec = FeedSpec.parse(settings, FORMAT_OF_KIND[kind], scope, slug, lang)
     location = SiteLinks(settings).feed(spec)
     # A JSON body like every other answer of feeds (Flask's redirect() writes an HTML page).
     return jsonify({"location": location, "status": 301}), 301, {"Location": location}

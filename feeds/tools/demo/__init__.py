@@ -136,17 +136,17 @@ def _generated_post(number: int, languages: dict[str, int], settings: Settings) 
     else:
         published = GENERATED_SINCE + GENERATED_SPAN * rng.random()
     summary = " ".join(rng.sample(text.sentences, 2))
+    topic = TEXTS["en"].topics[topic_index % len(TEXTS["en"].topics)]
     return PostInput(
         title=title,
-        slug=f"{TEXTS['en'].topics[topic_index % len(TEXTS['en'].topics)]}-{number}".replace(
-            " ", "-"
-        ),
+        slug=f"{topic}-{number}".replace(" ", "-"),
         language=language,
         summary=summary,
         content_html=_content(rng, text, summary, settings.language_home_url.format(lang=language)),
         status=status,
         published=published.replace(microsecond=0),
         categories=[TermInput(slug) for slug in sorted(categories)],
+        tags=[TermInput(topic.replace(" ", "-"), topic.capitalize())],  # a tag per topic
         authors=[AuthorInput(name) for name in rng.sample(AUTHORS, rng.choice((1, 1, 1, 2)))],
     )
 

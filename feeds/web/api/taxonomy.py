@@ -93,7 +93,7 @@ def _category_or_404(session: Session, slug: str, field: str | None = None) -> C
     return category
 
 
-_AUTHOR_FIELDS = ("name", "email", "uri")
+_AUTHOR_FIELDS = ("name", "email", "uri", "slug")
 
 
 @blueprint.get("/authors")
@@ -113,7 +113,8 @@ def get_author(author_id: int) -> Response:
 
 @blueprint.post("/authors")
 def add_author() -> Response:
-    """Create an author from {"name", "email"?, "uri"?}: 201."""
+    """Create an author from {"name", "email"?, "uri"?, "slug"?}: 201. The slug names the
+    author's feeds; without one it is made from the name."""
     fields = string_fields(json_body(), required=("name",), optional=_AUTHOR_FIELDS[1:])
     with transaction() as session:
         author = create_author(session, **fields)
@@ -124,7 +125,7 @@ def add_author() -> Response:
 @blueprint.patch("/authors/<int:author_id>")
 def change_author(author_id: int) -> Response:
     """Change an author's name, e-mail or URI; "" or null removes the e-mail or URI."""
-    fields = string_fields(json_body(), optional=_AUTHOR_FIELDS)
+    fields = string_fields(json_body(), optional=_AUTHOR_FIELDS[:3])
     with transaction() as session:
         author = _author_or_404(session, author_id)
         update_author(session, author, **fields)
@@ -132,7 +133,13 @@ def change_author(author_id: int) -> Response:
 
 
 def _author_json(author: Author) -> dict[str, Any]:
-    return {"id": author.id, "name": author.name, "email": author.email, "uri": author.uri}
+    return {
+        "id": author.id,
+        "name": author.name,
+        "slug": author.slug,
+        "email": author.email,
+        "uri": author.uri,
+    }
 
 
 def _author_or_404(session: Session, author_id: int) -> Author:
