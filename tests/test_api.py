@@ -429,7 +429,13 @@ def test_patched_author_name_shows_in_the_feed_and_null_removes_email(api: Flask
     author = api.post("/api/authors", json={"name": "Ada", "email": "ada@example.com"}).json
     new_post(api, authors=["Ada"])
     response = api.patch(f"/api/authors/{author['id']}", json={"name": "Ada L.", "email": None})
-    assert response.json == {"id": author["id"], "name": "Ada L.", "slug": "ada", "email": None, "uri": None}
+    assert response.json == {
+        "id": author["id"],
+        "name": "Ada L.",
+        "slug": "ada",
+        "email": None,
+        "uri": None,
+    }
     (entry,) = feed_entries(api)
     assert entry.author == "Ada L."
 
