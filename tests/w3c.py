@@ -17,6 +17,8 @@ import feedvalidator  # noqa: E402
 from feedvalidator import logging as events  # noqa: E402
 from feedvalidator.i18n import en  # noqa: E402
 
+from feeds.serving.links import as_uri  # noqa: E402
+
 # Importing it sets every socket's default timeout to 10 s, for its own URL fetching; the
 # other tests keep theirs.
 socket.setdefaulttimeout(_timeout)
@@ -49,10 +51,10 @@ def w3c_report(
     body: bytes, url: str, content_type: str | None = None, accepted: Collection[str] = ()
 ) -> W3CReport:
     """Validate a feed as the W3C service does when it fetches ``url`` (its self links are
-    checked against it) and, if given, gets ``content_type``. Warnings whose finding (the
-    line without its position) is in ``accepted`` are left out."""
+    checked against it; an IRI is fetched as its URI) and, if given, gets ``content_type``.
+    Warnings whose finding (the line without its position) is in ``accepted`` are left out."""
     result = feedvalidator.validateStream(
-        io.BytesIO(body), firstOccurrenceOnly=1, contentType=content_type, base=url
+        io.BytesIO(body), firstOccurrenceOnly=1, contentType=content_type, base=as_uri(url)
     )
     found = result["loggedEvents"]
     return W3CReport(
