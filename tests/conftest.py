@@ -31,6 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 BASE_URL = "http://feeds.example"
 DEMO_POSTS = 400
 ADMIN_TOKEN = "s3cret-admin-token"
+# Third-party code the tests run (tests/vendor/README.md), not tests.
+collect_ignore = ["vendor"]
 
 
 def make_settings(database_url: str, **changes: object) -> Settings:

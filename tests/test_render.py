@@ -73,5 +73,5 @@ def test_right_to_left_content_is_marked_and_the_updated_time_is_the_newest_entr
 
 def test_an_empty_feed_has_a_fixed_update_time(settings: Settings) -> None:
     document = describe(FeedSpec(FeedFormat.RSS), settings, FeedContent((), ()))
-    assert document.updated == datetime(1970, 1, 1, tzinfo=UTC)
+    assert document.updated == datetime(2000, 1, 1, tzinfo=UTC)
     assert parse_feed(WRITERS[FeedFormat.RSS](document)).entries == []

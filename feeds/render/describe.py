@@ -12,8 +12,9 @@ from feeds.serving.links import SiteLinks, text_direction
 from feeds.serving.spec import FeedSpec, ScopeKind
 from feeds.settings import Settings
 
-# An empty feed still needs a fixed `updated`, so that its validators stay stable.
-EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
+# An empty feed still needs a fixed `updated`, so that its validators stay stable; one that
+# readers and the W3C validator find plausible (it warns of dates before 1990).
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
 GENERATOR = "feeds"
 _TITLE_OF_KIND = {
     ScopeKind.SITE: "{}",

@@ -7,11 +7,14 @@ every feed-level link but the blog page as an ``atom:link`` (feedgen writes only
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
 from feeds.render.document import FeedDocument, Link
 from feeds.render.feedgen_base import add_entries, feed_generator
+from feeds.serving.links import as_uri
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _EXTENSION = "feeds_rss"
@@ -21,6 +24,7 @@ _WRITTEN_BY_FEEDGEN = frozenset({"self", "alternate"})
 
 def write_rss(document: FeedDocument) -> bytes:
     """``document`` as an RSS 2.0 feed, UTF-8."""
+    document = _with_url_links(document)
     generator = feed_generator(document)
     generator.load_extension("dc", atom=False, rss=True)
     generator.register_extension(_EXTENSION, _AtomLinks, BaseEntryExtension, atom=False)
@@ -32,6 +36,20 @@ def write_rss(document: FeedDocument) -> bytes:
         feed_entry.dc.dc_language(entry.language)
     body: bytes = generator.rss_str(pretty=False, encoding="UTF-8")
     return body
+
+
+def _with_url_links(document: FeedDocument) -> FeedDocument:
+    """``document`` with the links RSS writes as ``<link>`` (the blog page, each entry's) in
+    their URI form: RSS 2.0 takes URLs there, where Atom takes the IRIs of Unicode slugs."""
+    return replace(
+        document,
+        links=tuple(_as_url(link) if link.rel == "alternate" else link for link in document.links),
+        entries=tuple(replace(entry, link=_as_url(entry.link)) for entry in document.entries),
+    )
+
+
+def _as_url(link: Link) -> Link:
+    return replace(link, href=as_uri(link.href))
 
 
 class _AtomLinks(BaseExtension):
