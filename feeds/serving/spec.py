@@ -26,11 +26,12 @@ class FeedFormat(StrEnum):
 
     ATOM = "atom"
     RSS = "rss"
+    JSON = "json"
 
     @property
     def mime_type(self) -> str:
         """The format's media type, as links name it (``application/atom+xml``)."""
-        return f"application/{self.value}+xml"
+        return _MIME_TYPES[self]
 
     @property
     def media_type(self) -> str:
@@ -39,11 +40,16 @@ class FeedFormat(StrEnum):
 
     @property
     def label(self) -> str:
-        """The format's name as people know it: Atom, RSS."""
+        """The format's name as people know it: Atom, RSS, JSON Feed."""
         return _FORMAT_LABELS[self]
 
 
-_FORMAT_LABELS = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS"}
+_MIME_TYPES = {
+    FeedFormat.ATOM: "application/atom+xml",
+    FeedFormat.RSS: "application/rss+xml",
+    FeedFormat.JSON: "application/feed+json",
+}
+_FORMAT_LABELS = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS", FeedFormat.JSON: "JSON Feed"}
 
 
 class FeedNotFound(LookupError):
