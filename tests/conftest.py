@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import jsonfeed
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -212,3 +213,13 @@ def parse_feed(body: bytes) -> feedparser.FeedParserDict:
     parsed = feedparser.parse(body)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     return parsed
+
+
+def feed_title_and_ids(body: bytes) -> tuple[str, list[str]]:
+    """The title and entry ids of a feed in any format, as a reader of that format reads
+    them: a JSON Feed with jsonfeed-util, Atom and RSS with ``parse_feed``."""
+    if body.startswith(b"{"):
+        read = jsonfeed.Feed.parse_string(body.decode())
+        return read.title, [item.id for item in read.items]
+    parsed = parse_feed(body)
+    return parsed.feed.title, [entry.id for entry in parsed.entries]

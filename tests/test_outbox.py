@@ -13,6 +13,7 @@ from sqlalchemy import select
 from feeds.push.delivery import Delivery, deliver_in_background
 from feeds.push.websub import WebSubHub
 from feeds.serving.links import SiteLinks
+from feeds.serving.spec import FeedFormat
 from feeds.settings import Settings
 from feeds.settings.tables import Hub
 from feeds.store import Store, outbox
@@ -48,8 +49,8 @@ def delivery(
 
 
 def feed_urls(*paths: str) -> set[str]:
-    """The Atom and RSS URLs of each feed path (``/feeds/all``)."""
-    return {f"{BASE_URL}{path}.{fmt}" for path in paths for fmt in ("atom", "rss")}
+    """The URL of each feed path (``/feeds/all``) in every format."""
+    return {f"{BASE_URL}{path}.{fmt}" for path in paths for fmt in FeedFormat}
 
 
 def started(

@@ -18,7 +18,7 @@ from tests.conftest import REPO
 from tests.live import free_port, require_tool
 from tests.test_production import start, stop
 
-FEED_TYPES = {"application/atom+xml", "application/rss+xml"}
+FEED_TYPES = {"application/atom+xml", "application/rss+xml", "application/feed+json"}
 
 
 def alternates(document: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
@@ -32,8 +32,8 @@ def test_head_links_the_site_and_language_feeds_for_autodiscovery(
     assert response.status_code == 200
     assert response.content_type == "text/html; charset=utf-8"
     links = alternates(lxml.html.fromstring(response.data))
-    # the site's feeds and each language's, in both formats; categories are in the body
-    assert len(links) == 2 * (1 + len(demo_settings.languages))
+    # the site's feeds and each language's, in every format; categories are in the body
+    assert len(links) == len(FEED_TYPES) * (1 + len(demo_settings.languages))
     for link in links:
         assert link.get("type") in FEED_TYPES
         assert link.get("href").startswith(demo_settings.base_url + "/")

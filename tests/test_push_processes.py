@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from feeds.serving.spec import FeedFormat
 from feeds.store import Store
 from feeds.store.models import OutboxTarget
 from tests.conftest import BASE_URL, REPO, add_post, database_url, make_settings
@@ -66,8 +67,8 @@ def wait_until_started(store: Store, log: Path, seconds: float = 30) -> None:
 
 
 def category_urls(*slugs: str) -> set[str]:
-    """The feed URLs of those categories, Atom and RSS."""
-    return {f"{BASE_URL}/feeds/category/{slug}.{fmt}" for slug in slugs for fmt in ("atom", "rss")}
+    """The feed URLs of those categories, in every format."""
+    return {f"{BASE_URL}/feeds/category/{slug}.{fmt}" for slug in slugs for fmt in FeedFormat}
 
 
 @pytest.fixture

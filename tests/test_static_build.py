@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from feeds.serving.service import FeedService
+from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.settings import Settings
 from feeds.store import Store
+from feeds.tools.check import feed_problems
 from feeds.tools.static_build import build_static
 from tests.conftest import REPO, add_post, parse_feed
 from tests.live import free_port, nginx_server, request
@@ -27,14 +30,15 @@ def service(store: Store, settings: Settings) -> FeedService:
 
 def test_build_writes_every_feed_with_a_gzip_sibling(service: FeedService, tmp_path: Path) -> None:
     result = build_static(service, tmp_path)
-    assert (
-        len(result.written) == 2 * 12 * 3 + 2 * 3  # and the author's feeds
-    )  # formats × (site + 11 languages) × (all + 2 categories)
+    # formats × (site + 11 languages) × (all + 2 categories)
+    assert len(result.written) == len(FeedFormat) * (12 * 3 + 3)  # and the author's
     for name in result.written:
         body = (tmp_path / name).read_bytes()
-        parse_feed(body)
+        spec = FeedSpec.from_url(service.settings, f"/{name}")
+        assert spec is not None and feed_problems(spec, body) == [], name
         assert gzip.decompress((tmp_path / f"{name}.gz").read_bytes()) == body
     assert (tmp_path / "fr/feeds/category/donjon.rss").is_file()
+    assert (tmp_path / "fr/feeds/category/donjon.json").is_file()
     assert '"feeds"' in (tmp_path / "feeds.json").read_text()
 
 
@@ -49,7 +53,7 @@ def test_a_second_build_rewrites_nothing(service: FeedService, tmp_path: Path) -
     build_static(service, tmp_path)
     again = build_static(service, tmp_path)
     assert again.written == [] and again.identical == []
-    assert len(again.skipped) == 78
+    assert len(again.skipped) == len(FeedFormat) * (12 * 3 + 3)
 
 
 @pytest.mark.process
@@ -63,7 +67,7 @@ def test_a_write_rebuilds_only_the_feeds_of_its_scopes(
         f"{prefix}feeds/{name}.{fmt}"
         for prefix in ("", "fr/")
         for name in ("all", "category/donjon")
-        for fmt in ("atom", "rss")
+        for fmt in FeedFormat
     )
     entries = parse_feed((tmp_path / "fr/feeds/category/donjon.atom").read_bytes()).entries
     assert len(entries) == 2
@@ -106,3 +110,10 @@ def test_nginx_serves_the_build_the_way_aggregators_expect(nginx: tuple[int, Pat
     assert again.status == 304 and again_body == b""
     rss, _ = request(port, "GET", "/feeds/all.rss", {})
     assert rss.getheader("Content-Type") == "application/rss+xml; charset=utf-8"
+    json_feed, json_body = request(port, "GET", "/fr/feeds/category/donjon.json", {})
+    assert json_feed.getheader("Content-Type") == "application/feed+json; charset=utf-8"
+    assert json.loads(json_body)["items"][0]["language"] == "fr"
+    index, index_body = request(port, "GET", "/feeds.json", {})
+    assert index.getheader("Content-Type") == "application/json; charset=utf-8"
+    assert index.getheader("Cache-Control") == "public, max-age=300"
+    assert json.loads(index_body)["feeds"]

@@ -2,11 +2,11 @@
 
 The URL scheme, the one place it is written down in code:
 
-    /feeds/all.{atom,rss}                       every post, every language
-    /feeds/category/<slug>.{atom,rss}           one category, every language
-    /feeds/category/<a>+<b>.{atom,rss}          posts in any of these categories
-    /feeds/tag/<slug>.{atom,rss}                one tag
-    /feeds/author/<slug>.{atom,rss}             one author
+    /feeds/all.{atom,rss,json}                       every post, every language
+    /feeds/category/<slug>.{atom,rss,json}           one category, every language
+    /feeds/category/<a>+<b>.{atom,rss,json}          posts in any of these categories
+    /feeds/tag/<slug>.{atom,rss,json}                one tag
+    /feeds/author/<slug>.{atom,rss,json}             one author
     /<lang>/feeds/…                             any of the above, in one language
 """
 
@@ -28,11 +28,12 @@ class FeedFormat(StrEnum):
 
     ATOM = "atom"
     RSS = "rss"
+    JSON = "json"
 
     @property
     def mime_type(self) -> str:
         """The format's media type, as links name it (``application/atom+xml``)."""
-        return f"application/{self.value}+xml"
+        return _MIME_TYPES[self]
 
     @property
     def media_type(self) -> str:
@@ -41,11 +42,16 @@ class FeedFormat(StrEnum):
 
     @property
     def label(self) -> str:
-        """The format's name as people know it: Atom, RSS."""
+        """The format's name as people know it: Atom, RSS, JSON Feed."""
         return _FORMAT_LABELS[self]
 
 
-_FORMAT_LABELS = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS"}
+_MIME_TYPES = {
+    FeedFormat.ATOM: "application/atom+xml",
+    FeedFormat.RSS: "application/rss+xml",
+    FeedFormat.JSON: "application/feed+json",
+}
+_FORMAT_LABELS = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS", FeedFormat.JSON: "JSON Feed"}
 
 
 class FeedNotFound(LookupError):

@@ -1,8 +1,9 @@
 """The HTML page that makes the feeds easy to find: `/`, with autodiscovery links.
 
 Feed readers and browsers look for ``<link rel="alternate" type="application/atom+xml">``
-in a page's head; people read the list in its body. Both come from the feed index that
-/feeds.json serves, so that the page, the JSON and the feeds never disagree.
+(or ``application/rss+xml``, ``application/feed+json``) in a page's head; people read the
+list in its body. Both come from the feed index that /feeds.json serves, so that the page,
+the JSON and the feeds never disagree.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ blueprint = Blueprint("pages", __name__)
 
 @dataclass(frozen=True)
 class FeedRow:
-    """One feed of the list, in both formats: its title and the URL of each format."""
+    """One feed of the list, in every format: its title and the URL of each format."""
 
     title: str
     urls: Mapping[str, str]
