@@ -25,6 +25,7 @@ from feeds.store.index import live_scopes, touch_scopes
 from feeds.store.models import (
     Category,
     Post,
+    PostEnclosure,
     ScopeEntry,
     Tag,
     post_authors,
@@ -44,6 +45,7 @@ from feeds.store.validation import (
 )
 from feeds.store.writes import (
     WriteOutcome,
+    enclosure_row,
     new_entry_id,
     new_post_columns,
     revive_entries,
@@ -212,6 +214,10 @@ class _BulkLoader:
             rows[post_tags] += [{"post_id": post_id, "tag_id": self._tag(t)} for t in post.tags]
             rows[post_authors] += [
                 {"post_id": post_id, "author_id": self._author(a)} for a in post.authors
+            ]
+            rows[PostEnclosure.__table__] += [
+                {"post_id": post_id, **enclosure_row(enclosure, position)}
+                for position, enclosure in enumerate(post.enclosures)
             ]
             rows[ScopeEntry.__table__] += [
                 {"scope": scope, "published": post.published, "post_id": post_id}

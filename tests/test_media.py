@@ -1,0 +1,174 @@
+"""A post's image and enclosures: taken by every way in, kept by the store, given by every
+way out (the API, JSON Lines, Atom and RSS with Media RSS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from feeds.store import Store
+from feeds.store.models import PostEnclosure
+
+PAST = "2024-01-01T09:00:00+00:00"
+IMAGE = {
+    "url": "https://cdn.example/cover.jpg",
+    "alt": "A red bicycle",
+    "width": 1200,
+    "height": 630,
+}
+ENCLOSURES = [
+    {"url": "https://cdn.example/episode-1.mp3", "type": "audio/mpeg", "length": 24986239},
+    {"url": "https://cdn.example/episode-1.ogg", "type": "audio/ogg", "length": None},
+]
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def new_post(api: FlaskClient, **fields: Any) -> dict[str, Any]:
+    """Create a published post through the API; its JSON."""
+    body = {"title": "Episode 1", "language": "en", "published": PAST} | fields
+    response = api.post("/api/posts", json=body)
+    assert response.status_code == 201, response.json
+    return dict(response.json or {})
+
+
+def enclosure_rows(store: Store) -> int:
+    with store.session() as session:
+        return session.scalar(select(func.count()).select_from(PostEnclosure)) or 0
+
+
+# --- the admin API ---------------------------------------------------------------------
+
+
+def test_api_keeps_the_image_and_enclosures_in_order(api: FlaskClient) -> None:
+    created = new_post(api, image=IMAGE, enclosures=ENCLOSURES)
+    assert created["image"] == IMAGE
+    assert created["enclosures"] == ENCLOSURES
+    fetched = api.get(f"/api/posts/{created['id']}").json or {}
+    assert (fetched["image"], fetched["enclosures"]) == (IMAGE, ENCLOSURES)
+
+
+def test_a_post_without_media_says_so(api: FlaskClient) -> None:
+    created = new_post(api)
+    assert created["image"] is None
+    assert created["enclosures"] == []
+
+
+def test_optional_media_fields_may_be_left_out(api: FlaskClient) -> None:
+    created = new_post(
+        api,
+        image={"url": "https://cdn.example/a.png"},
+        enclosures=[{"url": "https://cdn.example/a.pdf", "type": "Application/PDF"}],
+    )
+    assert created["image"] == {
+        "url": "https://cdn.example/a.png",
+        "alt": "",
+        "width": None,
+        "height": None,
+    }
+    assert created["enclosures"] == [
+        {"url": "https://cdn.example/a.pdf", "type": "application/pdf", "length": None}
+    ]
+
+
+def test_changing_the_media_is_a_change_and_sending_them_again_is_not(api: FlaskClient) -> None:
+    created = new_post(api, image=IMAGE, enclosures=ENCLOSURES)
+    path = f"/api/posts/{created['id']}"
+    again = api.patch(path, json={"image": IMAGE, "enclosures": ENCLOSURES})
+    assert again.status_code == 200
+    assert again.json["updated"] == created["updated"]
+    moved = api.patch(path, json={"enclosures": ENCLOSURES[::-1]})
+    assert moved.json["updated"] != created["updated"]
+    assert moved.json["enclosures"] == ENCLOSURES[::-1]
+    resized = api.patch(path, json={"image": IMAGE | {"width": 600}})
+    assert resized.json["updated"] != moved.json["updated"]
+
+
+def test_put_without_media_removes_them(api: FlaskClient, store: Store) -> None:
+    created = new_post(api, image=IMAGE, enclosures=ENCLOSURES)
+    replaced = api.put(
+        f"/api/posts/{created['id']}",
+        json={"title": "Episode 1", "language": "en", "published": PAST},
+    )
+    assert replaced.status_code == 200, replaced.json
+    assert (replaced.json["image"], replaced.json["enclosures"]) == (None, [])
+    assert enclosure_rows(store) == 0
+
+
+def test_fewer_enclosures_drop_the_last_ones(api: FlaskClient, store: Store) -> None:
+    created = new_post(api, enclosures=ENCLOSURES)
+    patched = api.patch(f"/api/posts/{created['id']}", json={"enclosures": ENCLOSURES[1:]})
+    assert patched.json["enclosures"] == ENCLOSURES[1:]
+    assert enclosure_rows(store) == 1
+
+
+def test_deleting_a_post_deletes_its_enclosures(api: FlaskClient, store: Store) -> None:
+    created = new_post(api, enclosures=ENCLOSURES)
+    assert api.delete(f"/api/posts/{created['id']}").status_code == 204
+    assert enclosure_rows(store) == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"image": {"url": "/relative.jpg"}}, "image.url"),
+        ({"image": {"url": "ftp://cdn.example/a.jpg"}}, "image.url"),
+        ({"image": {"url": "javascript:alert(1)"}}, "image.url"),
+        ({"image": {"url": "https://cdn.example/a b.jpg"}}, "image.url"),
+        ({"image": {"url": "https://cdn.example/a\u0007.jpg"}}, "image.url"),
+        ({"image": {"url": "https://cdn.example/" + "a" * 2000}}, "image.url"),
+        ({"image": {"alt": "no url"}}, "image.url"),
+        ({"image": "https://cdn.example/a.jpg"}, "image"),
+        ({"image": {"url": "https://cdn.example/a.jpg", "size": 3}}, "image.size"),
+        ({"image": {"url": "https://cdn.example/a.jpg", "width": -1}}, "image.width"),
+        ({"image": {"url": "https://cdn.example/a.jpg", "height": "630"}}, "image.height"),
+        ({"image": {"url": "https://cdn.example/a.jpg", "width": True}}, "image.width"),
+        ({"image": {"url": "https://cdn.example/a.jpg", "width": 2**40}}, "image.width"),
+        ({"image": {"url": "https://cdn.example/a.jpg", "alt": "x" * 1001}}, "image.alt"),
+        ({"enclosures": {"url": "https://cdn.example/a.mp3"}}, "enclosures"),
+        (
+            {"enclosures": [ENCLOSURES[0], {"url": "a.mp3", "type": "audio/mpeg"}]},
+            "enclosures[1].url",
+        ),
+        ({"enclosures": [{"url": "https://cdn.example/a.mp3"}]}, "enclosures[0].type"),
+        (
+            {"enclosures": [{"url": "https://cdn.example/a.mp3", "type": "mp3"}]},
+            "enclosures[0].type",
+        ),
+        (
+            {"enclosures": [{"url": "https://cdn.example/a.mp3", "type": "audio/mpeg; x=1"}]},
+            "enclosures[0].type",
+        ),
+        (
+            {
+                "enclosures": [
+                    {"url": "https://cdn.example/a.mp3", "type": "audio/mpeg", "length": -5}
+                ]
+            },
+            "enclosures[0].length",
+        ),
+        (
+            {
+                "enclosures": [
+                    {"url": "https://cdn.example/a.mp3", "type": "audio/mpeg", "length": 1.5}
+                ]
+            },
+            "enclosures[0].length",
+        ),
+        ({"enclosures": ["https://cdn.example/a.mp3"]}, "enclosures[0]"),
+        ({"enclosures": [ENCLOSURES[0]] * 21}, "enclosures"),
+    ],
+)
+def test_bad_media_get_a_422_naming_the_field(
+    api: FlaskClient, fields: dict[str, Any], field: str
+) -> None:
+    response = api.post(
+        "/api/posts", json={"title": "Episode 1", "language": "en", "published": PAST} | fields
+    )
+    assert response.status_code == 422  # the API's answer to every invalid post
+    body = response.json or {}
+    assert body["field"] == field, body
+    assert body["error"] and "\n" not in body["error"]
