@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from lxml import etree
 from sqlalchemy import func, select
 
 from feeds.store import Store
 from feeds.store.models import PostEnclosure
+from tests.conftest import parse_feed
 
 PAST = "2024-01-01T09:00:00+00:00"
 IMAGE = {
@@ -172,3 +174,85 @@ def test_bad_media_get_a_422_naming_the_field(
     body = response.json or {}
     assert body["field"] == field, body
     assert body["error"] and "\n" not in body["error"]
+
+
+# --- the feeds -------------------------------------------------------------------------
+
+
+def test_atom_carries_every_enclosure_and_the_image_as_media_rss(api: FlaskClient) -> None:
+    new_post(api, image=IMAGE, enclosures=ENCLOSURES)
+    body = api.get("/feeds/all.atom").data
+    (entry,) = parse_feed(body).entries
+    assert [(e.href, e.type, e.get("length")) for e in entry.enclosures] == [
+        ("https://cdn.example/episode-1.mp3", "audio/mpeg", "24986239"),
+        ("https://cdn.example/episode-1.ogg", "audio/ogg", None),
+    ]
+    _assert_media_rss(entry)
+    (element,) = etree.fromstring(body).findall(f"{{{ATOM_NS}}}entry")
+    links = element.findall(f"{{{ATOM_NS}}}link")
+    assert [link.get("rel") for link in links] == ["alternate", "enclosure", "enclosure"]
+    assert links[0].get("type") == "text/html"
+    assert links[2].get("length") is None  # unknown: left out, as Atom allows
+    _assert_media_elements(element)
+
+
+def test_rss_carries_the_first_enclosure_and_the_image_as_media_rss(api: FlaskClient) -> None:
+    new_post(api, image=IMAGE, enclosures=ENCLOSURES)
+    body = api.get("/feeds/all.rss").data
+    (entry,) = parse_feed(body).entries
+    assert [(e.href, e.type, e.length) for e in entry.enclosures] == [
+        ("https://cdn.example/episode-1.mp3", "audio/mpeg", "24986239")
+    ]
+    _assert_media_rss(entry)
+    (item,) = etree.fromstring(body).iter("item")
+    (enclosure,) = item.findall("enclosure")
+    assert enclosure.attrib == {
+        "url": "https://cdn.example/episode-1.mp3",
+        "length": "24986239",
+        "type": "audio/mpeg",
+    }
+    _assert_media_elements(item)
+
+
+def test_rss_writes_an_unknown_length_as_zero(api: FlaskClient) -> None:
+    new_post(api, enclosures=ENCLOSURES[1:])
+    (item,) = etree.fromstring(api.get("/feeds/all.rss").data).iter("item")
+    assert item.find("enclosure").get("length") == "0"
+
+
+@pytest.mark.parametrize("path", ["/feeds/all.atom", "/feeds/all.rss"])
+def test_a_feed_without_images_declares_no_media_namespace(api: FlaskClient, path: str) -> None:
+    new_post(api, enclosures=ENCLOSURES)
+    body = api.get(path).data
+    assert MEDIA_NS.encode() not in body
+    assert parse_feed(body).entries[0].enclosures
+
+
+@pytest.mark.parametrize("path", ["/feeds/all.atom", "/feeds/all.rss"])
+def test_an_image_without_size_or_alt_has_only_its_url(api: FlaskClient, path: str) -> None:
+    new_post(api, image={"url": "https://cdn.example/a.png"})
+    (entry,) = parse_feed(api.get(path).data).entries
+    assert entry.media_content == [{"url": "https://cdn.example/a.png", "medium": "image"}]
+    assert entry.media_thumbnail == [{"url": "https://cdn.example/a.png"}]
+
+
+def _assert_media_rss(entry: Any) -> None:
+    """The image as feedparser reads it: media:content, media:thumbnail, description."""
+    assert entry.media_content == [
+        {"url": IMAGE["url"], "medium": "image", "width": "1200", "height": "630"}
+    ]
+    assert entry.media_thumbnail == [{"url": IMAGE["url"], "width": "1200", "height": "630"}]
+
+
+def _assert_media_elements(entry: etree._Element) -> None:
+    """The image as MRSS elements, in their namespace, directly in the entry or item."""
+    content = entry.find(f"{{{MEDIA_NS}}}content")
+    assert content is not None
+    assert (content.get("url"), content.get("medium")) == (IMAGE["url"], "image")
+    description = content.find(f"{{{MEDIA_NS}}}description")
+    assert description is not None
+    assert (description.text, description.get("type")) == ("A red bicycle", "plain")
+    thumbnail = entry.find(f"{{{MEDIA_NS}}}thumbnail")
+    assert thumbnail is not None
+    assert (thumbnail.get("width"), thumbnail.get("height")) == ("1200", "630")
+    assert entry.find(f"{{{MEDIA_NS}}}group") is None
