@@ -3,6 +3,8 @@ way out (the API, JSON Lines, Atom and RSS with Media RSS)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,9 +12,13 @@ from flask.testing import FlaskClient
 from lxml import etree
 from sqlalchemy import func, select
 
+from feeds.ingest.export import export_posts
+from feeds.ingest.jsonl import JSONL_IMPORTER
+from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostEnclosure
 from tests.conftest import parse_feed
+from tests.fixtures import exported, import_file, skips
 
 PAST = "2024-01-01T09:00:00+00:00"
 IMAGE = {
@@ -256,3 +262,44 @@ def _assert_media_elements(entry: etree._Element) -> None:
     assert thumbnail is not None
     assert (thumbnail.get("width"), thumbnail.get("height")) == ("1200", "630")
     assert entry.find(f"{{{MEDIA_NS}}}group") is None
+
+
+# --- JSON Lines ------------------------------------------------------------------------
+
+
+def test_json_lines_carry_the_media_there_and_back(
+    api: FlaskClient, settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    new_post(api, image=IMAGE, enclosures=ENCLOSURES)
+    new_post(api, title="No media")
+    path = tmp_path / "export.jsonl"
+    export_posts(store, settings, str(path))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["image"], line["enclosures"]) for line in lines] == [
+        (IMAGE, ENCLOSURES),
+        (None, []),
+    ]
+    other = settings.replace(database_url=f"sqlite:///{tmp_path / 'other.db'}")
+    target = Store(other.database_url)
+    target.create_schema()
+    try:
+        report = import_file(JSONL_IMPORTER, target, other, path)
+        assert report.counts() == "created 2, updated 0, unchanged 0, skipped 0"
+        assert [(p["image"], p["enclosures"]) for p in exported(target, other)] == [
+            (IMAGE, ENCLOSURES),
+            (None, []),
+        ]
+        again = import_file(JSONL_IMPORTER, target, other, path)
+        assert again.counts() == "created 0, updated 0, unchanged 2, skipped 0"
+    finally:
+        target.dispose()
+
+
+def test_a_json_line_with_a_bad_enclosure_is_skipped_naming_it(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    line = {"title": "T", "language": "en", "enclosures": [{"url": "x", "type": "audio/mpeg"}]}
+    path = tmp_path / "posts.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    report = import_file(JSONL_IMPORTER, store, settings, path)
+    assert skips(report) == {"line 1": "enclosures[0].url: 'x' is not an absolute http(s) URL"}
