@@ -13,12 +13,13 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from feeds.ingest.export import export_posts
+from feeds.ingest.feed import FEED_IMPORTER
 from feeds.ingest.jsonl import JSONL_IMPORTER
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostEnclosure
 from tests.conftest import parse_feed
-from tests.fixtures import exported, import_file, skips
+from tests.fixtures import exported, import_file, skips, stored_posts
 
 PAST = "2024-01-01T09:00:00+00:00"
 IMAGE = {
@@ -303,3 +304,100 @@ def test_a_json_line_with_a_bad_enclosure_is_skipped_naming_it(
     path.write_text(json.dumps(line) + "\n")
     report = import_file(JSONL_IMPORTER, store, settings, path)
     assert skips(report) == {"line 1": "enclosures[0].url: 'x' is not an absolute http(s) URL"}
+
+
+# --- importing a feed ------------------------------------------------------------------
+
+MEDIA_RSS = """<?xml version="1.0"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">
+<channel><title>Old</title><link>https://old.example/</link><language>en</language>
+<item><title>One</title><link>https://old.example/2020/one/</link>
+<guid>https://old.example/?p=1</guid><pubDate>Mon, 01 Jun 2020 10:00:00 GMT</pubDate>
+<description>First.</description>
+<enclosure url="/audio/one.mp3" length="1234" type="audio/mpeg"/>
+<media:content url="https://old.example/video.mp4" type="video/mp4" fileSize="999"/>
+<media:content url="cover.jpg" medium="image" width="800" height="600"/>
+<media:thumbnail url="https://old.example/thumb.jpg" width="100" height="75"/>
+</item>
+<item><title>Two</title><link>https://old.example/2020/two/</link>
+<guid>https://old.example/?p=2</guid><pubDate>Tue, 02 Jun 2020 10:00:00 GMT</pubDate>
+<description>Second.</description>
+<media:thumbnail url="thumb2.jpg"/>
+<enclosure url="ftp://old.example/two.mp3" length="" type="audio/mpeg"/>
+<enclosure url="https://old.example/two.pdf" length="" type=""/>
+</item>
+</channel></rss>
+"""
+MEDIA_ATOM = """<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>Old</title><id>urn:old</id>
+<updated>2020-06-01T10:00:00Z</updated>
+<entry><title>One</title><id>urn:old:1</id><updated>2020-06-01T10:00:00Z</updated>
+<link rel="alternate" href="https://old.example/one/"/>
+<link rel="enclosure" href="a.mp3" type="audio/mpeg" length="55"/>
+<link rel="enclosure" href="https://old.example/b.pdf" type="application/pdf"/>
+<content type="html">&lt;p&gt;Hello&lt;/p&gt;</content>
+</entry></feed>
+"""
+
+
+def imported_media(store: Store, settings: Settings, tmp_path: Path, text: str) -> Any:
+    """Import a feed file; the report, and the stored posts' image and enclosures by entry id."""
+    path = tmp_path / "old.xml"
+    path.write_text(text)
+    report = import_file(FEED_IMPORTER, store, settings, path)
+    media = {
+        entry_id: (
+            (post.image_url, post.image_alt, post.image_width, post.image_height),
+            [(e.url, e.media_type, e.length) for e in post.enclosures],
+        )
+        for entry_id, post in stored_posts(store).items()
+    }
+    return report, media
+
+
+def test_a_feed_import_takes_enclosures_media_content_and_thumbnails(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    report, media = imported_media(store, settings, tmp_path, MEDIA_RSS)
+    assert media["https://old.example/?p=1"] == (
+        ("https://old.example/2020/one/cover.jpg", "", 800, 600),  # media:content beats thumbnail
+        [
+            ("https://old.example/audio/one.mp3", "audio/mpeg", 1234),
+            ("https://old.example/video.mp4", "video/mp4", 999),
+        ],
+    )
+    assert media["https://old.example/?p=2"] == (
+        ("https://old.example/2020/two/thumb2.jpg", "", None, None),
+        [("https://old.example/two.pdf", "application/pdf", None)],  # type from the URL
+    )
+    assert report.counts() == "created 2, updated 0, unchanged 0, skipped 0, warnings 1"
+    (warning,) = report.warnings
+    assert warning.position == "item 2 (guid https://old.example/?p=2)"
+    assert "'ftp://old.example/two.mp3' is not an absolute http(s) URL" in warning.reason
+    again, _ = imported_media(store, settings, tmp_path, MEDIA_RSS)
+    assert again.counts() == "created 0, updated 0, unchanged 2, skipped 0, warnings 1"
+
+
+def test_an_atom_import_takes_each_enclosure_link(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    _report, media = imported_media(store, settings, tmp_path, MEDIA_ATOM)
+    assert media["urn:old:1"] == (
+        (None, None, None, None),
+        [
+            ("https://old.example/one/a.mp3", "audio/mpeg", 55),
+            ("https://old.example/b.pdf", "application/pdf", None),
+        ],
+    )
+
+
+def test_a_feed_import_keeps_the_first_enclosures_up_to_the_cap(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    many = "".join(f'<enclosure url="/{n}.mp3" length="1" type="audio/mpeg"/>' for n in range(25))
+    report, media = imported_media(
+        store, settings, tmp_path, MEDIA_RSS.replace("<description>First.</description>", many)
+    )
+    (_image, enclosures) = media["https://old.example/?p=1"]
+    assert [url for url, _, _ in enclosures] == [f"https://old.example/{n}.mp3" for n in range(20)]
+    assert report.warnings[0].reason == "enclosures past the first 20 not imported"

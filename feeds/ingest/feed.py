@@ -16,6 +16,7 @@ from xml.sax import SAXParseException
 
 import feedparser
 
+from feeds.ingest.feed_media import entry_media
 from feeds.ingest.languages import record_language, site_language
 from feeds.ingest.runner import Importer, ImportFailed, Record
 from feeds.ingest.safe_xml import EmptyDocument, MalformedXML, UnitReader
@@ -129,8 +130,10 @@ def _record(position: str, entry: Any, entry_id: str | None, language: str) -> R
     content = contents[0].get("value", "") if contents else entry.get("summary", "")
     # feedparser copies an Atom entry's content into a missing summary: that is no summary.
     has_summary = bool(contents) and entry.get("summary", "") != content
+    media = entry_media(entry, link)
     return Record(
         position,
+        warnings=tuple(media.warnings),
         post=PostInput(
             title=title,
             slug=_last_segment(link) or slugify(title),
@@ -152,6 +155,8 @@ def _record(position: str, entry: Any, entry_id: str | None, language: str) -> R
                 if author.get("name") or author.get("email")
             ],
             entry_id=entry_id,
+            image=media.image,
+            enclosures=media.enclosures,
         ),
     )
 
