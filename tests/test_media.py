@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from feeds.ingest.export import export_posts
 from feeds.ingest.feed import FEED_IMPORTER
 from feeds.ingest.jsonl import JSONL_IMPORTER
+from feeds.ingest.wxr import WXR_IMPORTER
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostEnclosure
@@ -401,3 +402,125 @@ def test_a_feed_import_keeps_the_first_enclosures_up_to_the_cap(
     (_image, enclosures) = media["https://old.example/?p=1"]
     assert [url for url, _, _ in enclosures] == [f"https://old.example/{n}.mp3" for n in range(20)]
     assert report.warnings[0].reason == "enclosures past the first 20 not imported"
+
+
+# --- importing a WordPress export ------------------------------------------------------
+
+
+def wxr_item(post_id: int, post_type: str, *extra: str, title: str = "") -> str:
+    meta = "".join(
+        f"<wp:postmeta><wp:meta_key><![CDATA[{key}]]></wp:meta_key>"
+        f"<wp:meta_value><![CDATA[{value}]]></wp:meta_value></wp:postmeta>"
+        for key, value in (part.split("=", 1) for part in extra if "=" in part)
+    )
+    fields = "".join(part for part in extra if "=" not in part)
+    url = f"https://wp.example/?p={post_id}"
+    status = "inherit" if post_type == "attachment" else "publish"
+    return f"""<item><title>{title or f"Item {post_id}"}</title>
+<link>{url}</link><guid isPermaLink="false">{url}</guid><wp:post_id>{post_id}</wp:post_id>
+<wp:post_date_gmt>2020-01-0{post_id % 9 + 1} 10:00:00</wp:post_date_gmt>
+<wp:post_name>item-{post_id}</wp:post_name><wp:status>{status}</wp:status>
+<wp:post_type>{post_type}</wp:post_type>{fields}{meta}</item>"""
+
+
+METADATA = (
+    'a:6:{s:5:"width";i:1600;s:6:"height";i:900;s:4:"file";s:15:"2020/01/cat.jpg";'
+    's:8:"filesize";i:123456;s:5:"sizes";a:1:{s:6:"medium";a:4:{s:4:"file";s:15:"cat-300x169.jpg";'
+    's:5:"width";i:300;s:6:"height";i:169;s:9:"mime-type";s:10:"image/jpeg";}}'
+    's:10:"image_meta";a:0:{}}'
+)
+ATTACHMENT = wxr_item(
+    3,
+    "attachment",
+    "<wp:attachment_url>https://wp.example/wp-content/uploads/2020/01/cat.jpg</wp:attachment_url>",
+    "_wp_attachment_image_alt=A cat on a mat",
+    f"_wp_attachment_metadata={METADATA}",
+)
+
+
+def wxr_export(*items: str) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>WP</title><link>https://wp.example</link><language>en-US</language>
+<wp:wxr_version>1.2</wp:wxr_version><wp:base_blog_url>https://wp.example</wp:base_blog_url>
+{"".join(items)}
+</channel></rss>"""
+
+
+def import_wxr(store: Store, settings: Settings, tmp_path: Path, text: str) -> Any:
+    path = tmp_path / "export.xml"
+    path.write_text(text)
+    return import_file(WXR_IMPORTER, store, settings, path)
+
+
+@pytest.mark.parametrize("attachment_first", [True, False])
+def test_a_wordpress_post_takes_its_featured_image_and_enclosures(
+    api: FlaskClient, store: Store, settings: Settings, tmp_path: Path, attachment_first: bool
+) -> None:
+    post = wxr_item(
+        2,
+        "post",
+        "_thumbnail_id=3",
+        "enclosure=https://wp.example/wp-content/uploads/show.mp3\n24986239\naudio/mpeg\n",
+        "enclosure=/wp-content/uploads/notes.pdf\n\napplication/pdf\n",
+        "enclosure=ftp://wp.example/old.mp3\n1\naudio/mpeg\n",
+        "_edit_last=1",
+        title="Podcast",
+    )
+    other = wxr_item(4, "post", title="Plain")
+    items = [ATTACHMENT, post, other] if attachment_first else [post, other, ATTACHMENT]
+    report = import_wxr(store, settings, tmp_path, wxr_export(*items))
+    assert report.counts() == "created 2, updated 0, unchanged 0, skipped 1, warnings 1"
+    position = f"item {1 if attachment_first else 3} (guid https://wp.example/?p=3)"
+    assert skips(report) == {position: "post type 'attachment' (only posts are imported)"}
+    assert "'ftp://wp.example/old.mp3' is not an absolute http(s) URL" in report.warnings[0].reason
+    posts = {p["title"]: p for p in exported(store, settings)}
+    assert set(posts) == {"Podcast", "Plain"}  # the attachment is no post
+    assert posts["Podcast"]["image"] == {
+        "url": "https://wp.example/wp-content/uploads/2020/01/cat.jpg",
+        "alt": "A cat on a mat",
+        "width": 1600,
+        "height": 900,
+    }
+    assert posts["Podcast"]["enclosures"] == [
+        {
+            "url": "https://wp.example/wp-content/uploads/show.mp3",
+            "type": "audio/mpeg",
+            "length": 24986239,
+        },
+        {
+            "url": "https://wp.example/wp-content/uploads/notes.pdf",
+            "type": "application/pdf",
+            "length": None,
+        },
+    ]
+    assert (posts["Plain"]["image"], posts["Plain"]["enclosures"]) == (None, [])
+    again = import_wxr(store, settings, tmp_path, wxr_export(*items))
+    assert again.counts() == "created 0, updated 0, unchanged 2, skipped 1, warnings 1"
+    (entry,) = [
+        e for e in parse_feed(api.get("/feeds/all.rss").data).entries if e.title == "Podcast"
+    ]
+    assert entry.media_thumbnail[0]["url"].endswith("/cat.jpg")
+
+
+def test_a_featured_image_without_its_attachment_or_size_is_left_out_or_unsized(
+    store: Store, settings: Settings, tmp_path: Path
+) -> None:
+    unsized = wxr_item(
+        5,
+        "attachment",
+        "<wp:attachment_url>https://wp.example/dog.png</wp:attachment_url>",
+        '_wp_attachment_metadata=s:8:"not-an-a";',
+    )
+    items = [
+        wxr_item(2, "post", "_thumbnail_id=99"),
+        wxr_item(4, "post", "_thumbnail_id=5"),
+        unsized,
+    ]
+    report = import_wxr(store, settings, tmp_path, wxr_export(*items))
+    assert report.counts() == "created 2, updated 0, unchanged 0, skipped 1"
+    images = {p["title"]: p["image"] for p in exported(store, settings)}
+    assert images == {
+        "Item 2": None,
+        "Item 4": {"url": "https://wp.example/dog.png", "alt": "", "width": None, "height": None},
+    }
