@@ -18,7 +18,13 @@ from feeds.ingest.wxr import WXR_IMPORTER
 from feeds.settings import Settings
 from feeds.store import Store
 from feeds.store.models import PostStatus
-from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.validation import (
+    AuthorInput,
+    EnclosureInput,
+    ImageInput,
+    PostInput,
+    TermInput,
+)
 from feeds.store.writes import create_post
 from feeds.tools.demo import demo_posts, load_demo
 from tests.fixtures import ATOM, WXR, exported, import_file, post_count, skips, stored_posts
@@ -29,7 +35,8 @@ READ_ONLY = ("id", "created")
 @pytest.fixture
 def full_store(store: Store, settings: Settings) -> Store:
     """A store with what every writer leaves: demo posts (drafts, scheduled), a WordPress
-    import (tags, Arabic and Japanese), an Atom import (author URIs), an API post."""
+    import (tags, Arabic and Japanese), an Atom import (author URIs), an API post (with an
+    image and enclosures)."""
     with store.session() as session:
         load_demo(session, settings, demo_posts(settings, 80))
         create_post(
@@ -44,6 +51,11 @@ def full_store(store: Store, settings: Settings) -> Store:
                 tags=[TermInput("cms", "CMS")],
                 authors=[AuthorInput("Zoé", "zoe@example.com", "https://example.com/zoe")],
                 external_id="cms-42",
+                image=ImageInput("https://cdn.example.com/cover.jpg", "A cover", 1200, 630),
+                enclosures=[
+                    EnclosureInput("https://cdn.example.com/a.mp3", "audio/mpeg", 1234),
+                    EnclosureInput("https://cdn.example.com/a.ogg", "audio/ogg"),
+                ],
             ),
         )
         session.commit()
@@ -91,6 +103,7 @@ def test_export_then_import_into_an_empty_store_reproduces_it(
     assert count == len(original) > 90
     assert {p["status"] for p in original} == {"draft", "published"}
     assert any(p["tags"] for p in original) and any(p["authors"][0]["uri"] for p in original)
+    assert any(p["image"] for p in original) and any(p["enclosures"] for p in original)
     target, target_settings = empty_store
     report = import_file(JSONL_IMPORTER, target, target_settings, path)
     assert report.counts() == f"created {count}, updated 0, unchanged 0, skipped 0"

@@ -179,11 +179,15 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
     settings = make_settings(f"sqlite:///{tmp_path / 'old.db'}")
     store = Store(settings.database_url)
     store.create_schema("0002")
-    # Today's write path looks for outbox targets (0005): its tables, made by hand.
-    for outbox_table in ("outbox_changes", "outbox_targets"):
-        Base.metadata.tables[outbox_table].create(store.engine)
-    with store.engine.begin() as connection:  # … and authors' slugs (0006), by hand too
-        connection.exec_driver_sql("ALTER TABLE authors ADD COLUMN slug VARCHAR(200)")
+    # Today's write path looks for outbox targets (0005) and writes a post's media (0007):
+    # their tables and columns, made by hand.
+    for later_table in ("outbox_changes", "outbox_targets", "post_enclosures"):
+        Base.metadata.tables[later_table].create(store.engine)
+    with store.engine.begin() as connection:
+        for column in ("image_url", "image_alt", "image_width", "image_height"):
+            column_type = Post.__table__.c[column].type.compile(connection.dialect)
+            connection.exec_driver_sql(f"ALTER TABLE posts ADD COLUMN {column} {column_type}")
+        connection.exec_driver_sql("ALTER TABLE authors ADD COLUMN slug VARCHAR(200)")  # 0007
     with store.writing() as session, session.begin():
         for number in range(1, 6):
             create_post(session, settings, PostInput(
@@ -223,6 +227,7 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
         ("post_authors", "post_id", "posts", "CASCADE"),
         ("post_categories", "category_id", "categories", "CASCADE"),
         ("post_categories", "post_id", "posts", "CASCADE"),
+        ("post_enclosures", "post_id", "posts", "CASCADE"),
         ("post_tags", "post_id", "posts", "CASCADE"),
         ("post_tags", "tag_id", "tags", "CASCADE"),
         ("scope_entries", "post_id", "posts", "CASCADE"),

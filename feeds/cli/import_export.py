@@ -123,6 +123,8 @@ def _run_import(
     click.echo(report.counts() + (" (dry run: nothing was written)" if report.dry_run else ""))
     for skip in report.skips:
         click.echo(f"  {skip.position}: {skip.reason}")
+    for warning in report.warnings:
+        click.echo(f"  {warning.position}: warning: {warning.reason}")
 
 
 @contextmanager

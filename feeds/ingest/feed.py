@@ -17,6 +17,7 @@ from xml.sax import SAXParseException
 import feedparser
 
 from feeds.ingest.languages import record_language, site_language
+from feeds.ingest.media import ForeignMedia
 from feeds.ingest.runner import Importer, ImportFailed, Record
 from feeds.ingest.safe_xml import EmptyDocument, MalformedXML, UnitReader
 from feeds.ingest.source import InputTooLarge, Source, size_text
@@ -129,8 +130,10 @@ def _record(position: str, entry: Any, entry_id: str | None, language: str) -> R
     content = contents[0].get("value", "") if contents else entry.get("summary", "")
     # feedparser copies an Atom entry's content into a missing summary: that is no summary.
     has_summary = bool(contents) and entry.get("summary", "") != content
+    media = _media(entry, link)
     return Record(
         position,
+        warnings=tuple(media.warnings),
         post=PostInput(
             title=title,
             slug=_last_segment(link) or slugify(title),
@@ -152,8 +155,31 @@ def _record(position: str, entry: Any, entry_id: str | None, language: str) -> R
                 if author.get("name") or author.get("email")
             ],
             entry_id=entry_id,
+            image=media.image,
+            enclosures=media.enclosures,
         ),
     )
+
+
+def _media(entry: Any, link: str) -> ForeignMedia:
+    """The entry's enclosures (RSS <enclosure>, Atom rel="enclosure") and Media RSS: a
+    media:content is the image when it is one (medium="image" or an image/* type), else an
+    enclosure; a media:thumbnail is the image when no media:content is."""
+    media = ForeignMedia(link)
+    for enclosure in entry.get("enclosures") or []:
+        media.add_enclosure(
+            enclosure.get("href", ""), enclosure.get("type"), enclosure.get("length")
+        )
+    images = []
+    for content in entry.get("media_content") or []:
+        kind = content.get("type") or ""
+        if content.get("medium") == "image" or kind.startswith("image/"):
+            images.append(content)
+        else:
+            media.add_enclosure(content.get("url", ""), kind, content.get("filesize"))
+    for image in images + (entry.get("media_thumbnail") or []):
+        media.offer_image(image.get("url", ""), "", image.get("width"), image.get("height"))
+    return media
 
 
 def _own_language(entry: Any) -> str | None:

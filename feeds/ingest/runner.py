@@ -38,13 +38,15 @@ class Record:
 
     It holds a ``post`` to write, or says why it is skipped: ``ignored`` when it is not a
     post to import (a page, a trashed post), ``invalid`` when it is a post that cannot be
-    imported (no date); only the latter aborts a strict import.
+    imported (no date); only the latter aborts a strict import. ``warnings`` say what of
+    it was left out (a media file at an ftp: URL) without keeping it from being written.
     """
 
     position: str
     post: PostInput | None = None
     ignored: str | None = None
     invalid: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,20 +69,24 @@ class ImportOptions:
 
 @dataclass
 class ImportReport:
-    """What an import did: posts created, updated, unchanged, and each record skipped."""
+    """What an import did: posts created, updated, unchanged, each record skipped, and
+    each warning (a part of a record left out)."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     skips: list[Skip] = field(default_factory=list)
     dry_run: bool = False
+    warnings: list[Skip] = field(default_factory=list)
 
     def counts(self) -> str:
-        """One line: ``created 12, updated 0, unchanged 3, skipped 2``."""
-        return (
+        """One line: ``created 12, updated 0, unchanged 3, skipped 2`` (``, warnings 1``
+        when there are any)."""
+        counts = (
             f"created {self.created}, updated {self.updated}, "
             f"unchanged {self.unchanged}, skipped {len(self.skips)}"
         )
+        return counts + (f", warnings {len(self.warnings)}" if self.warnings else "")
 
     def add(self, outcome: WriteOutcome) -> None:
         """Count one post written."""
@@ -149,6 +155,7 @@ def run_import(
                 posts = UpsertBatch(session, settings, _posts_to_write(batch), free_slug=free_slugs)
                 for record in batch:
                     number += 1
+                    report.warnings += [Skip(record.position, w) for w in record.warnings]
                     problem = _write(posts, record, report, first_seen)
                     if problem is not None and options.strict:
                         raise ImportFailed(

@@ -23,6 +23,11 @@ WORDPRESS_NAMESPACE = re.compile(r"https?://wordpress\.org/export/\d+\.\d+/(exce
 # C0 control characters XML 1.0 forbids. WordPress stores them in posts and exports them,
 # which makes the export malformed; in UTF-8 they are single bytes, safe to drop.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+# The postmeta the import reads (a post's featured image and enclosures, an attachment's
+# alt text and size); the rest stays behind, so that a held item stays small.
+MEDIA_META_KEYS = frozenset(
+    {"_thumbnail_id", "enclosure", "_wp_attachment_image_alt", "_wp_attachment_metadata"}
+)
 
 
 @dataclass
@@ -39,13 +44,19 @@ class Channel:
 
 @dataclass
 class Item:
-    """One <item>: its single-valued fields and its terms as (domain, nicename, name)."""
+    """One <item>: its single-valued fields, its terms as (domain, nicename, name), and its
+    postmeta of MEDIA_META_KEYS as (key, value), in order."""
 
     fields: dict[str, str]
     terms: list[tuple[str, str, str]]
+    meta: list[tuple[str, str]] = field(default_factory=list)
 
     def text(self, name: str) -> str:
         return self.fields.get(name, "").strip()
+
+    def meta_values(self, key: str) -> list[str]:
+        """The values of the postmeta ``key``, in order (a post may have several enclosures)."""
+        return [value for meta_key, value in self.meta if meta_key == key]
 
 
 def read_channel_field(channel: Channel, name: str, element: Element, names: Names) -> None:
@@ -68,16 +79,22 @@ def read_channel_field(channel: Channel, name: str, element: Element, names: Nam
 
 
 def read_item(element: Element, names: Names) -> Item:
-    """The fields and terms of one <item>; of a field given twice, the first."""
+    """The fields, terms and media postmeta of one <item>; of a field given twice, the first."""
     fields: dict[str, str] = {}
     terms = []
+    meta = []
     for child in element:
         name = names.of(child.tag)
         if name == "category":
             terms.append((child.get("domain", ""), child.get("nicename", ""), child.text or ""))
+        elif name == "wp:postmeta":
+            pair = {names.of(part.tag): part.text or "" for part in child}
+            key = pair.get("wp:meta_key", "").strip()
+            if key in MEDIA_META_KEYS:
+                meta.append((key, pair.get("wp:meta_value", "")))
         else:
             fields.setdefault(name, child.text or "")
-    return Item(fields, terms)
+    return Item(fields, terms, meta)
 
 
 class Names:

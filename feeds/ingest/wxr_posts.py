@@ -4,18 +4,20 @@ paragraphs as WordPress meant them), or the reason it is not imported."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
 from feeds.ingest.languages import record_language
+from feeds.ingest.media import ForeignMedia
 from feeds.ingest.runner import Record
 from feeds.ingest.source import size_text
 from feeds.ingest.wxr_document import Channel, Item
 from feeds.settings import Settings
 from feeds.store.cleaning import clean_foreign_html, plain_text, slugify
 from feeds.store.models import PostStatus
-from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.validation import AuthorInput, ImageInput, PostInput, TermInput
 
 # What a WordPress status becomes. The content of private and password-protected posts
 # was never public, so they stay drafts; a future post keeps its date and appears in
@@ -29,6 +31,11 @@ STATUSES = {
 }
 NOT_IMPORTED_STATUSES = {"trash": "in the trash", "auto-draft": "an auto-draft"}
 NO_DATE = "0000-00-00 00:00:00"
+# The size WordPress records of an uploaded image, PHP-serialized in its attachment's
+# _wp_attachment_metadata: the array begins with the full image's width and height (then
+# file, sizes…, whose own widths this anchored pattern cannot reach). Only these two are
+# read: no PHP unserializer runs on the export's text. Another shape gives no size.
+_ATTACHMENT_SIZE = re.compile(r'a:\d+:\{s:5:"width";i:(\d{1,10});s:6:"height";i:(\d{1,10});')
 # Block-level tags: content with none of them was written in the classic editor, which
 # stores paragraphs as blank lines and lets the theme add <p> when it shows the post.
 _BLOCK_TAG = re.compile(r"<(p|div|h[1-6]|ul|ol|table|blockquote|pre|figure)[\s>]", re.IGNORECASE)
@@ -39,9 +46,14 @@ def _position(number: int, item: Item) -> str:
     return f"item {number} (guid {guid})" if guid else f"item {number}"
 
 
+def is_post(item: Item) -> bool:
+    """Whether the item is of the one post type imported."""
+    return (item.text("wp:post_type") or "post") == "post"
+
+
 def _not_a_post(position: str, item: Item) -> Record | None:
-    post_type = item.text("wp:post_type") or "post"
-    if post_type != "post":
+    if not is_post(item):
+        post_type = item.text("wp:post_type")
         return Record(position, ignored=f"post type {post_type!r} (only posts are imported)")
     return None
 
@@ -57,8 +69,34 @@ def oversize_record(number: int, item: Item, limit: int) -> Record:
     )
 
 
-def item_record(number: int, item: Item, channel: Channel, settings: Settings) -> Record:
-    """The Record of one item: a post, or why it is not imported."""
+def attachment_image(item: Item) -> tuple[str, ImageInput] | None:
+    """An attachment item's ``wp:post_id`` and its file as an image (checked when a post
+    takes it as its featured image); None for any other item."""
+    post_id = item.text("wp:post_id")
+    url = item.text("wp:attachment_url")
+    if item.text("wp:post_type") != "attachment" or not post_id or not url:
+        return None
+    alt = plain_text(next(iter(item.meta_values("_wp_attachment_image_alt")), ""))
+    metadata = next(iter(item.meta_values("_wp_attachment_metadata")), "")
+    size = _ATTACHMENT_SIZE.match(metadata.strip())
+    width, height = (int(size.group(1)), int(size.group(2))) if size else (None, None)
+    return post_id, ImageInput(url, alt, width, height)
+
+
+def featured_image_id(item: Item) -> str | None:
+    """The ``wp:post_id`` of the attachment a post item shows as its featured image."""
+    return next(iter(item.meta_values("_thumbnail_id")), "").strip() or None
+
+
+def item_record(
+    number: int,
+    item: Item,
+    channel: Channel,
+    settings: Settings,
+    attachments: Mapping[str, ImageInput],
+) -> Record:
+    """The Record of one item: a post, or why it is not imported. ``attachments`` are the
+    export's attachments read so far, by id (the featured image is one of them)."""
     guid = item.text("guid") or item.text("link")
     position = _position(number, item)
     not_a_post = _not_a_post(position, item)
@@ -88,8 +126,10 @@ def item_record(number: int, item: Item, channel: Channel, settings: Settings) -
     title = plain_text(item.text("title"))
     link = item.text("link") or channel.base_url
     content = _with_paragraphs(item.fields.get("content:encoded", ""))
+    media = _media(item, link, attachments)
     return Record(
         position,
+        warnings=tuple(media.warnings),
         post=PostInput(
             title=title,
             slug=unquote(item.text("wp:post_name")) or slugify(title),
@@ -103,8 +143,25 @@ def item_record(number: int, item: Item, channel: Channel, settings: Settings) -
             tags=_terms(item, "post_tag"),
             authors=_authors(item, channel),
             entry_id=guid,
+            image=media.image,
+            enclosures=media.enclosures,
         ),
     )
+
+
+def _media(item: Item, link: str, attachments: Mapping[str, ImageInput]) -> ForeignMedia:
+    """The post's featured image (its _thumbnail_id's attachment) and its enclosures (each
+    ``enclosure`` postmeta: WordPress keeps "url\\nlength\\ntype" in it)."""
+    media = ForeignMedia(link)
+    thumbnail = featured_image_id(item)
+    image = attachments.get(thumbnail) if thumbnail else None
+    if image is not None:
+        media.offer_image(image.url, image.alt, image.width, image.height)
+    for value in item.meta_values("enclosure"):
+        url, length, kind = [*(line.strip() for line in value.splitlines()), "", ""][:3]
+        if url:
+            media.add_enclosure(url, kind, length)
+    return media
 
 
 def _published(item: Item) -> datetime | None:

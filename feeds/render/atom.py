@@ -1,6 +1,7 @@
 """The Atom 1.0 writer (RFC 4287): a FeedDocument as bytes, through feedgen.
 
-Beyond feedgen: each entry's xml:lang (mixed-language feeds say which entry is in which),
+Beyond feedgen: each entry's enclosures as ``link rel="enclosure"`` (all of them, unlike
+RSS), each entry's xml:lang (mixed-language feeds say which entry is in which),
 RFC 6721 tombstones for recent deletions, and the rel and type of entry links, which
 feedgen 1.0 drops (lkiesow/python-feedgen#135).
 """
@@ -25,6 +26,8 @@ def write_atom(document: FeedDocument) -> bytes:
     getattr(generator, _EXTENSION).tombstones = document.tombstones
     for feed_entry, entry in add_entries(generator, document):
         getattr(feed_entry, _EXTENSION).entry = entry
+        if entry.enclosures:
+            feed_entry.link(_enclosure_links(entry))
     body: bytes = generator.atom_str(pretty=False, encoding="UTF-8")
     return body
 
@@ -52,8 +55,19 @@ class _AtomFeed(BaseExtension):
         return feed
 
 
+def _enclosure_links(entry: Entry) -> list[dict[str, str]]:
+    """The entry's enclosures as the fields of Atom links, in order."""
+    links = []
+    for enclosure in entry.enclosures:
+        link = {"href": enclosure.url, "rel": "enclosure", "type": enclosure.media_type}
+        if enclosure.length is not None:
+            link["length"] = str(enclosure.length)
+        links.append(link)
+    return links
+
+
 class _AtomEntry(BaseEntryExtension):
-    """The entry's language, and its link's rel and type."""
+    """The entry's language, and its links' rel, type and length."""
 
     def __init__(self) -> None:
         self.entry: Entry | None = None
@@ -62,9 +76,11 @@ class _AtomEntry(BaseEntryExtension):
         if self.entry is None:
             return element
         element.set(_XML_LANG, self.entry.language)
-        for link in element.findall("link"):
-            if link.get("href") == self.entry.link.href:
-                link.set("rel", self.entry.link.rel)
-                if self.entry.link.media_type:
-                    link.set("type", self.entry.link.media_type)
+        alternate = {"rel": self.entry.link.rel, "type": self.entry.link.media_type or ""}
+        # feedgen writes the links in the order they were given: the post's, then enclosures.
+        given = [alternate, *_enclosure_links(self.entry)]
+        for link, fields in zip(element.findall("link"), given, strict=True):
+            for name in ("rel", "type", "length"):
+                if fields.get(name):
+                    link.set(name, fields[name])
         return element

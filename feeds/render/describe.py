@@ -103,6 +103,8 @@ def _entry(post: PostRecord, links: SiteLinks) -> Entry:
         language=post.language,
         authors=post.authors,
         categories=tuple(categories),
+        image=post.image,
+        enclosures=post.enclosures,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from feeds.serving.content import Person
+from feeds.serving.content import Enclosure, Image, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,8 @@ class Category:
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One entry. ``summary`` is plain text; ``content_html`` is cleaned HTML (empty when
-    the post has none), already marked with its direction for right-to-left languages."""
+    the post has none), already marked with its direction for right-to-left languages.
+    ``image`` is the post's own picture; ``enclosures`` the files that go with it, in order."""
 
     id: str
     title: str
@@ -44,6 +45,8 @@ class Entry:
     language: str
     authors: tuple[Person, ...]
     categories: tuple[Category, ...]
+    image: Image | None = None
+    enclosures: tuple[Enclosure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

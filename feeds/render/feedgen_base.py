@@ -12,6 +12,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from feeds.render.document import Entry, FeedDocument, Link
+from feeds.render.media import add_image, register_media
 
 
 def feed_generator(document: FeedDocument) -> FeedGenerator:
@@ -39,6 +40,8 @@ def feed_generator(document: FeedDocument) -> FeedGenerator:
 def add_entries(generator: FeedGenerator, document: FeedDocument) -> list[tuple[FeedEntry, Entry]]:
     """Add every entry of ``document`` to ``generator``, newest first in the output; each
     feedgen entry with the Entry it came from."""
+    if any(entry.image for entry in document.entries):
+        register_media(generator)
     added = []
     for entry in reversed(document.entries):  # feedgen prepends each new entry
         feed_entry = generator.add_entry()
@@ -65,6 +68,8 @@ def _fill(feed_entry: FeedEntry, entry: Entry) -> None:
     if entry.categories:
         terms = [{"term": c.term, "label": c.label, "scheme": c.scheme} for c in entry.categories]
         feed_entry.category([{k: v for k, v in term.items() if v} for term in terms])
+    if entry.image:
+        add_image(feed_entry, entry.image)
 
 
 def _link_fields(link: Link) -> dict[str, str]:

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from feeds.render.document import Entry, FeedDocument
-from feeds.serving.content import Person
+from feeds.serving.content import Enclosure, Person
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -63,7 +63,18 @@ def _item(entry: Entry) -> dict[str, Any]:
     if tags:
         item["tags"] = tags
     item["language"] = entry.language
+    if entry.image is not None:
+        item["image"] = entry.image.url
+    if entry.enclosures:
+        item["attachments"] = [_attachment(enclosure) for enclosure in entry.enclosures]
     return item
+
+
+def _attachment(enclosure: Enclosure) -> dict[str, Any]:
+    attachment: dict[str, Any] = {"url": enclosure.url, "mime_type": enclosure.media_type}
+    if enclosure.length is not None:
+        attachment["size_in_bytes"] = enclosure.length
+    return attachment
 
 
 def _author(person: Person) -> dict[str, str]:

@@ -3,6 +3,8 @@
 Beyond feedgen: the RSS 2.0 conventions readers expect of a publisher (WordPress's
 feed-rss2.php): ``dc:creator`` and ``dc:language`` on every item, ``content:encoded``, and
 every feed-level link but the blog page as an ``atom:link`` (feedgen writes only self).
+An item's first enclosure is its ``<enclosure>``: RSS 2.0 allows one, and requires its
+length, 0 when unknown (RSS Best Practices Profile).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ def write_rss(document: FeedDocument) -> bytes:
     for feed_entry, entry in add_entries(generator, document):
         feed_entry.dc.dc_creator([author.name for author in entry.authors])
         feed_entry.dc.dc_language(entry.language)
+        if entry.enclosures:  # RSS has room for one; its length is required, 0 if unknown
+            first = entry.enclosures[0]
+            feed_entry.enclosure(first.url, str(first.length or 0), first.media_type)
     body: bytes = generator.rss_str(pretty=False, encoding="UTF-8")
     return body
 

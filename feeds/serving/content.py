@@ -30,6 +30,26 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """A post's image: an absolute http(s) URL, its alt text, and its size in pixels if known."""
+
+    url: str
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A file that goes with a post (a podcast's audio): absolute http(s) URL, media type
+    (``audio/mpeg``) and length in bytes if known."""
+
+    url: str
+    media_type: str
+    length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PostRecord:
     """A published post as feeds show it. ``entry_id`` never changes."""
 
@@ -45,6 +65,8 @@ class PostRecord:
     categories: tuple[Term, ...] = ()
     tags: tuple[Term, ...] = ()
     authors: tuple[Person, ...] = ()
+    image: Image | None = None
+    enclosures: tuple[Enclosure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from feeds.store.index import is_live, scopes_of, touch_scopes
 from feeds.store.models import (
     Category,
     Post,
+    PostEnclosure,
     ScopeEntry,
     Tag,
     post_authors,
@@ -44,6 +45,7 @@ from feeds.store.validation import (
 )
 from feeds.store.writes import (
     WriteOutcome,
+    enclosure_row,
     new_entry_id,
     new_post_columns,
     revive_entries,
@@ -213,6 +215,10 @@ class _BulkLoader:
             rows[post_tags] += [{"post_id": post_id, "tag_id": tag_id} for tag_id in tag_ids]
             rows[post_authors] += [
                 {"post_id": post_id, "author_id": author_id} for author_id in author_ids
+            ]
+            rows[PostEnclosure.__table__] += [
+                {"post_id": post_id, **enclosure_row(enclosure, position)}
+                for position, enclosure in enumerate(post.enclosures)
             ]
             rows[ScopeEntry.__table__] += [
                 {"scope": scope, "published": post.published, "post_id": post_id}

@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Enum,
     ForeignKey,
@@ -122,6 +123,12 @@ class Post(Base):
     published: Mapped[datetime | None]
     updated: Mapped[datetime]
     created: Mapped[datetime]
+    # The post's image: columns, not a table, since a post has at most one and every feed
+    # shows it; no join or extra query for it. Width and height in pixels, if known.
+    image_url: Mapped[str | None] = mapped_column(String(2000))
+    image_alt: Mapped[str | None] = mapped_column(String(1000))
+    image_width: Mapped[int | None] = mapped_column(Integer)
+    image_height: Mapped[int | None] = mapped_column(Integer)
 
     categories: Mapped[list[Category]] = relationship(
         secondary=post_categories, lazy="raise", order_by=Category.slug
@@ -130,12 +137,33 @@ class Post(Base):
         secondary=post_authors, lazy="raise", order_by=Author.name
     )
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.slug)
+    # Deleted with the post by the database (ON DELETE CASCADE), without loading them.
+    enclosures: Mapped[list[PostEnclosure]] = relationship(
+        lazy="raise",
+        order_by="PostEnclosure.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @validates("entry_id")
     def _keep_entry_id(self, _key: str, entry_id: str) -> str:
         if self.entry_id is not None and entry_id != self.entry_id:
             raise ValueError("a post's entry id never changes")
         return entry_id
+
+
+class PostEnclosure(Base):
+    """A file that goes with a post (RSS <enclosure>, Atom rel="enclosure"), in its order."""
+
+    __tablename__ = "post_enclosures"
+
+    post_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    media_type: Mapped[str] = mapped_column(String(255))
+    length: Mapped[int | None] = mapped_column(BigInteger)  # bytes, if known
 
 
 # Where the admin API lists a post, newest first: its publication date or, for a draft

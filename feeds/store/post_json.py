@@ -7,11 +7,15 @@ import and export read and write, one post per line.
      "updated": "2024-05-02T10:00:00+00:00", "created": "…",
      "summary": "plain text", "content_html": "<p>…</p>",
      "categories": [{"slug": "tech", "name": "Tech"}], "tags": [{"slug": "ai", "name": "AI"}],
-     "authors": [{"name": "Ada", "email": null, "uri": null}]}
+     "authors": [{"name": "Ada", "email": null, "uri": null}],
+     "image": {"url": "https://…/cover.jpg", "alt": "…", "width": 1200, "height": 630},
+     "enclosures": [{"url": "https://…/episode-1.mp3", "type": "audio/mpeg",
+                     "length": 24986239}]}
 
 On input, ``id``, ``url`` and ``created`` are read-only and ignored; categories and tags
 may be given as slugs and authors as names; dates are RFC 3339 date-times with a time
-zone.
+zone. ``image`` may be null or left out (no image); its ``alt``, ``width`` and ``height``,
+and an enclosure's ``length``, may be null or left out (unknown).
 """
 
 from __future__ import annotations
@@ -19,14 +23,25 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from dateutil import parser as date_parser
 
+from feeds.serving.content import Image
 from feeds.serving.links import SiteLinks
 from feeds.store.models import Post, PostStatus
-from feeds.store.validation import AuthorInput, InvalidInput, PostInput, TermInput
+from feeds.store.queries import post_image
+from feeds.store.validation import (
+    AuthorInput,
+    EnclosureInput,
+    ImageInput,
+    InvalidInput,
+    PostInput,
+    TermInput,
+)
 from feeds.text import printable
+
+T = TypeVar("T")
 
 READ_ONLY_FIELDS = frozenset({"id", "url", "created"})
 TEXT_FIELDS = ("title", "slug", "language", "summary", "content_html", "entry_id", "external_id")
@@ -40,8 +55,12 @@ KNOWN_FIELDS = frozenset(
         "categories",
         "tags",
         "authors",
+        "image",
+        "enclosures",
     }
 )
+IMAGE_FIELDS = frozenset({"url", "alt", "width", "height"})
+ENCLOSURE_FIELDS = frozenset({"url", "type", "length"})
 REQUIRED_FIELDS = ("title", "language")
 # RFC 3339 section 5.6 date-time: a full date, a full time and a time zone (Z or ±hh:mm).
 # The space instead of T is the one liberty its note allows.
@@ -53,7 +72,7 @@ RFC3339_DATE_TIME = re.compile(
 
 
 def post_to_json(post: Post, links: SiteLinks) -> dict[str, Any]:
-    """The JSON form of a stored post (loaded with its categories, tags and authors)."""
+    """The JSON form of a stored post (loaded with post_query's relations)."""
     return {
         "id": post.id,
         "entry_id": post.entry_id,
@@ -71,6 +90,10 @@ def post_to_json(post: Post, links: SiteLinks) -> dict[str, Any]:
         "categories": [{"slug": c.slug, "name": c.name} for c in post.categories],
         "tags": [{"slug": t.slug, "name": t.name} for t in post.tags],
         "authors": [{"name": a.name, "email": a.email, "uri": a.uri} for a in post.authors],
+        "image": _image_json(post_image(post)),
+        "enclosures": [
+            {"url": e.url, "type": e.media_type, "length": e.length} for e in post.enclosures
+        ],
     }
 
 
@@ -102,6 +125,8 @@ def post_from_json(document: Any) -> PostInput:
         authors=_authors(document),
         entry_id=text["entry_id"],
         external_id=text["external_id"],
+        image=_image(document.get("image")),
+        enclosures=_enclosures(document),
     )
 
 
@@ -181,3 +206,62 @@ def _authors(document: Mapping[str, Any]) -> list[AuthorInput]:
         else:
             raise InvalidInput("authors", 'each must be a name or {"name": …}')
     return authors
+
+
+def _image_json(image: Image | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    return {"url": image.url, "alt": image.alt, "width": image.width, "height": image.height}
+
+
+def _image(value: Any) -> ImageInput | None:
+    if value is None:
+        return None
+    image = _object("image", value, IMAGE_FIELDS)
+    return ImageInput(
+        url=_required_string("image.url", image.get("url")),
+        alt=_optional(str, "image.alt", image.get("alt")) or "",
+        width=_optional(int, "image.width", image.get("width")),
+        height=_optional(int, "image.height", image.get("height")),
+    )
+
+
+def _enclosures(document: Mapping[str, Any]) -> list[EnclosureInput]:
+    enclosures = []
+    for number, value in enumerate(_list(document, "enclosures")):
+        name = f"enclosures[{number}]"
+        enclosure = _object(name, value, ENCLOSURE_FIELDS)
+        enclosures.append(
+            EnclosureInput(
+                url=_required_string(f"{name}.url", enclosure.get("url")),
+                media_type=_required_string(f"{name}.type", enclosure.get("type")),
+                length=_optional(int, f"{name}.length", enclosure.get("length")),
+            )
+        )
+    return enclosures
+
+
+def _object(name: str, value: Any, fields: frozenset[str]) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object of no other ``fields``."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput(name, f"must be an object with {', '.join(sorted(fields))}")
+    unknown = sorted(set(value) - fields)
+    if unknown:
+        raise InvalidInput(f"{name}.{unknown[0]}", "unknown field")
+    return value
+
+
+def _required_string(name: str, value: Any) -> str:
+    if value in (None, ""):
+        raise InvalidInput(name, "is required")
+    text = _optional(str, name, value)
+    return text or ""
+
+
+def _optional(kind: type[T], name: str, value: Any) -> T | None:
+    """``value`` if it is null or a ``kind`` (a JSON string, or a whole number: not true)."""
+    if value is None:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise InvalidInput(name, "must be a string" if kind is str else "must be a whole number")
+    return value

@@ -20,7 +20,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
-from feeds.serving.content import Deletion, FeedContent, ListedTerm, Person, PostRecord, Term
+from feeds.serving.content import (
+    Deletion,
+    Enclosure,
+    FeedContent,
+    Image,
+    ListedTerm,
+    Person,
+    PostRecord,
+    Term,
+)
 from feeds.serving.spec import MAX_POST_ID, FeedSpec, PageCursor, ScopeKind, UnknownCategory
 from feeds.store.cleaning import xml_safe
 from feeds.store.models import (
@@ -38,12 +47,18 @@ from feeds.store.models import (
 from feeds.store.scopes import KIND_PREFIX, feed_scopes, scope_parts
 from feeds.store.types import UTCDateTime
 
+# What a post's every reader loads with it: its categories, tags, authors and enclosures.
+POST_RELATIONS = (
+    selectinload(Post.categories),
+    selectinload(Post.tags),
+    selectinload(Post.authors),
+    selectinload(Post.enclosures),
+)
+
 
 def post_query() -> Select[Post]:
-    """SELECT of posts with their categories, tags and authors loaded."""
-    return select(Post).options(
-        selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
-    )
+    """SELECT of posts with their categories, tags, authors and enclosures loaded."""
+    return select(Post).options(*POST_RELATIONS)
 
 
 def find_post(session: Session, language: str, slug: str) -> Post | None:
@@ -131,9 +146,7 @@ def feed_content(
     feed ``spec`` at ``now``."""
     terms = feed_terms(session, spec)
     scopes = feed_scopes(spec, {term.slug: term_id for term_id, term in terms})
-    statement = latest_posts_statement(scopes, now, limit + 1, spec.before).options(
-        selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
-    )
+    statement = latest_posts_statement(scopes, now, limit + 1, spec.before).options(*POST_RELATIONS)
     posts = session.scalars(statement).all()
     next_page = None
     if len(posts) > limit:
@@ -211,7 +224,7 @@ def _earliest(session: Session, statements: Iterable[Select[datetime]]) -> datet
 
 
 def post_record(post: Post) -> PostRecord:
-    """A published post (loaded with its categories, tags and authors) as plain values."""
+    """A published post (loaded with post_query's relations) as plain values."""
     if post.published is None:
         raise RuntimeError("a post in a feed is published")
     return PostRecord(
@@ -227,6 +240,8 @@ def post_record(post: Post) -> PostRecord:
         categories=tuple(Term(c.slug, c.name) for c in post.categories),
         tags=tuple(Term(t.slug, t.name) for t in post.tags),
         authors=tuple(Person(a.name, a.email, a.uri) for a in post.authors),
+        image=post_image(post),
+        enclosures=tuple(Enclosure(e.url, e.media_type, e.length) for e in post.enclosures),
     )
 
 
@@ -281,6 +296,13 @@ def listed_terms(session: Session, now: datetime, tag_min_posts: int) -> list[Li
 def _language(language: str | None) -> tuple[bool, str]:
     """Every language first, then the languages by code."""
     return language is not None, language or ""
+
+
+def post_image(post: Post) -> Image | None:
+    """The post's image, if it has one."""
+    if post.image_url is None:
+        return None
+    return Image(post.image_url, post.image_alt or "", post.image_width, post.image_height)
 
 
 def all_categories(session: Session) -> Sequence[Term]:

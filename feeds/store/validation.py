@@ -29,6 +29,15 @@ from feeds.store.models import PostStatus
 from feeds.text import printable
 
 _SLUG = re.compile(r"^[^\s/?#%\\]{1,200}$")
+# A media type without parameters (RFC 6838 section 4.2): ``type/subtype``.
+_MEDIA_TYPE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+)
+MAX_ENCLOSURES = 20
+MAX_URL_LENGTH = 2000
+# Bounds of the columns that keep them: pixels in an INTEGER, bytes in a BIGINT.
+MAX_PIXELS = 2**31 - 1
+MAX_BYTES = 2**63 - 1
 _URI_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 
 # Limits on what a post may hold, checked after cleaning.
@@ -41,6 +50,7 @@ MAX_LENGTHS = {
     "name": 200,
     "email": 320,
     "uri": 2000,
+    "image.alt": 1000,
 }
 
 
@@ -74,6 +84,25 @@ class TermInput:
     name: str | None = None
 
 
+@dataclass(frozen=True)
+class ImageInput:
+    """A post's image: an absolute http(s) URL, its alt text, its size in pixels if known."""
+
+    url: str
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class EnclosureInput:
+    """A file that goes with a post: absolute http(s) URL, media type, length in bytes."""
+
+    url: str
+    media_type: str
+    length: int | None = None
+
+
 @dataclass
 class PostInput:
     """A post as a writer hands it in. Datetimes must carry a time zone."""
@@ -91,6 +120,8 @@ class PostInput:
     authors: Sequence[AuthorInput] = field(default_factory=tuple)
     entry_id: str | None = None
     external_id: str | None = None
+    image: ImageInput | None = None
+    enclosures: Sequence[EnclosureInput] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -111,9 +142,12 @@ class CleanPost:
     authors: tuple[AuthorInput, ...]
     entry_id: str | None
     external_id: str | None
+    image: ImageInput | None = None
+    enclosures: tuple[EnclosureInput, ...] = ()
 
     def columns(self) -> dict[str, object]:
         """The values of the post's own columns (not its relations, entry id or updated)."""
+        image = self.image
         return {
             "title": self.title,
             "slug": self.slug,
@@ -123,6 +157,10 @@ class CleanPost:
             "status": self.status,
             "published": self.published,
             "external_id": self.external_id,
+            "image_url": image.url if image else None,
+            "image_alt": image.alt if image else None,
+            "image_width": image.width if image else None,
+            "image_height": image.height if image else None,
         }
 
 
@@ -167,6 +205,8 @@ def clean_post(data: PostInput, settings: Settings, default_published: datetime)
         authors=_authors(data.authors, settings.max_terms_per_post),
         entry_id=entry_id,
         external_id=external_id,
+        image=_image(data.image),
+        enclosures=_enclosures(data.enclosures),
     )
     _check_renders(cleaned)
     return cleaned
@@ -189,6 +229,8 @@ def _check_renders(post: CleanPost) -> None:
     texts += [("tags", term.name) for term in post.tags]
     for author in post.authors:
         texts += [("authors", author.name), ("authors", author.email), ("authors", author.uri)]
+    if post.image is not None:
+        texts.append(("image.alt", post.image.alt))
     for name, text in texts:
         if text is not None and not renders_in_xml(text):
             raise InvalidInput(name, "holds characters a feed cannot carry")
@@ -294,3 +336,63 @@ def optional_uri(name: str, uri: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInput(name, f"{uri!r} is not an absolute http(s) URL")
     return uri
+
+
+def _image(image: ImageInput | None) -> ImageInput | None:
+    if image is None:
+        return None
+    return ImageInput(
+        url=media_url("image.url", image.url),
+        alt=clean_text("image.alt", image.alt or ""),
+        width=_count("image.width", image.width, MAX_PIXELS),
+        height=_count("image.height", image.height, MAX_PIXELS),
+    )
+
+
+def _enclosures(enclosures: Sequence[EnclosureInput]) -> tuple[EnclosureInput, ...]:
+    if len(enclosures) > MAX_ENCLOSURES:
+        raise InvalidInput("enclosures", f"more than {MAX_ENCLOSURES} on one post")
+    return tuple(
+        EnclosureInput(
+            url=media_url(f"enclosures[{number}].url", enclosure.url),
+            media_type=media_type(f"enclosures[{number}].type", enclosure.media_type),
+            length=_count(f"enclosures[{number}].length", enclosure.length, MAX_BYTES),
+        )
+        for number, enclosure in enumerate(enclosures)
+    )
+
+
+def media_url(name: str, url: str) -> str:
+    """``url`` stripped, if it is an absolute http(s) URL a feed can carry as it is: no
+    spaces or control characters inside, at most MAX_URL_LENGTH characters."""
+    url = (url or "").strip()
+    if not url:
+        raise InvalidInput(name, "must not be empty")
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(name, f"longer than {MAX_URL_LENGTH} characters")
+    if xml_safe(url) != url or any(c.isspace() or not c.isprintable() for c in url):
+        raise InvalidInput(name, "must not contain spaces or control characters")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(name, f"{url!r} is not an absolute http(s) URL")
+    return url
+
+
+def media_type(name: str, value: str) -> str:
+    """``value`` in lower case, if it is a media type ``type/subtype`` (no parameters)."""
+    value = (value or "").strip()
+    if not _MEDIA_TYPE.fullmatch(value):
+        raise InvalidInput(name, f"{value[:100]!r} is not a media type like audio/mpeg")
+    return value.lower()
+
+
+def _count(name: str, value: int | None, limit: int) -> int | None:
+    """A size (pixels, bytes) if known: a whole number from 0 to ``limit``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise InvalidInput(name, f"must be a whole number from 0 to {limit}")
+    return value

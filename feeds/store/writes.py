@@ -23,12 +23,21 @@ from feeds.serving.links import SiteLinks
 from feeds.settings import Settings
 from feeds.store.cleaning import first_free
 from feeds.store.index import live_scopes, reindex, touch_scopes
-from feeds.store.models import Category, DeletedEntry, Post, ScopeEntry, StoreMeta, Tag
+from feeds.store.models import (
+    Category,
+    DeletedEntry,
+    Post,
+    PostEnclosure,
+    ScopeEntry,
+    StoreMeta,
+    Tag,
+)
 from feeds.store.queries import post_query
 from feeds.store.taxonomy import stored_author, stored_term
 from feeds.store.validation import (
     CleanPost,
     Conflict,
+    EnclosureInput,
     InvalidInput,
     PostInput,
     clean_post,
@@ -54,6 +63,16 @@ def new_post_columns(cleaned: CleanPost, entry_id: str, now: datetime) -> dict[s
     published."""
     updated = cleaned.updated or cleaned.published or now
     return {**cleaned.columns(), "entry_id": entry_id, "created": now, "updated": updated}
+
+
+def enclosure_row(enclosure: EnclosureInput, position: int) -> dict[str, object]:
+    """The columns of an enclosure's row, but its post."""
+    return {
+        "position": position,
+        "url": enclosure.url,
+        "media_type": enclosure.media_type,
+        "length": enclosure.length,
+    }
 
 
 def revive_entries(session: Session, entry_ids: Sequence[str]) -> None:
@@ -200,6 +219,8 @@ def _relations_differ(post: Post, data: CleanPost) -> bool:
         [c.slug for c in post.categories] != [c.slug for c in data.categories]
         or [t.slug for t in post.tags] != [t.slug for t in data.tags]
         or [a.name for a in post.authors] != [a.name for a in data.authors]
+        or [(e.url, e.media_type, e.length) for e in post.enclosures]
+        != [(e.url, e.media_type, e.length) for e in data.enclosures]
     )
 
 
@@ -207,6 +228,20 @@ def _set_relations(session: Session, post: Post, data: CleanPost) -> None:
     post.categories = [stored_term(session, Category, term) for term in data.categories]
     post.tags = [stored_term(session, Tag, term) for term in data.tags]
     post.authors = [stored_author(session, author) for author in data.authors]
+    _set_enclosures(post, data.enclosures)
+
+
+def _set_enclosures(post: Post, enclosures: Sequence[EnclosureInput]) -> None:
+    """The post's enclosures made ``enclosures``, reusing the row at each position: a new
+    row at a position whose old row the flush deletes would be inserted first, and clash."""
+    rows = list(post.enclosures)
+    kept = []
+    for position, enclosure in enumerate(enclosures):
+        row = rows[position] if position < len(rows) else PostEnclosure()
+        for name, value in enclosure_row(enclosure, position).items():
+            setattr(row, name, value)
+        kept.append(row)
+    post.enclosures = kept
 
 
 def _free_slug(session: Session, data: PostInput, existing: Post | None) -> str:
