@@ -80,6 +80,51 @@ def test_upgrading_a_database_with_data_keeps_every_post_id_and_date(tmp_path: P
     assert [tag.term for tag in entry.tags] == ["tech"]
 
 
+def test_upgrading_to_tag_and_author_feeds_indexes_them_and_slugs_every_author(
+    tmp_path: Path,
+) -> None:
+    """0006 gives each author a slug and writes the index rows of tags' and authors' scopes."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'old.db'}")
+    store = Store(settings.database_url)
+    store.create_schema("0005")
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO posts (id, entry_id, slug, title, summary, content_html, language,"
+                " status, published, updated, created) VALUES (7, 'urn:uuid:1234', 'old-post',"
+                " 'Old', 'S', '<p>C</p>', 'en', 'published', :p, :p, :p)"
+            ),
+            {"p": "2023-09-22 09:00:00.000000"},
+        )
+        connection.execute(text("INSERT INTO tags (id, slug, name) VALUES (3, 'keys', 'Keys')"))
+        connection.execute(text("INSERT INTO post_tags VALUES (7, 3)"))
+        for author_id, name in ((5, "Zoë Núñez"), (6, "zoë núñez")):  # one slug, twice
+            connection.execute(
+                text("INSERT INTO authors (id, name) VALUES (:id, :name)"),
+                {"id": author_id, "name": name},
+            )
+        connection.execute(text("INSERT INTO post_authors VALUES (7, 6)"))
+        connection.execute(
+            text("INSERT INTO scope_revisions VALUES ('store', 4, :p)"),
+            {"p": "2023-09-22 09:00:00.000000"},
+        )
+        for scope in ("site", "lang:en"):
+            connection.execute(
+                text("INSERT INTO scope_entries VALUES (:s, :p, 7)"),
+                {"s": scope, "p": "2023-09-22 09:00:00.000000"},
+            )
+    store.create_schema()
+    with store.session() as session:
+        slugs = {name: slug for name, slug in session.execute(select(Author.name, Author.slug))}
+    assert slugs == {"Zoë Núñez": "zoe-nunez", "zoë núñez": "zoe-nunez-2"}
+    client = create_app(settings).test_client()
+    for path in ("/feeds/tag/keys.atom", "/en/feeds/author/zoe-nunez-2.rss"):
+        (entry,) = parse_feed(client.get(path).data).entries
+        assert entry.id == "urn:uuid:1234"
+    assert parse_feed(client.get("/feeds/author/zoe-nunez.atom").data).entries == []
+    store.dispose()
+
+
 def test_schema_head_is_alembics_head() -> None:
     assert head_revision() == SCHEMA_HEAD
 

@@ -134,7 +134,7 @@ def test_many_writes_to_one_feed_are_announced_once_in_batches(
     )  # fmt: skip
     assert set(counts.values()) == {1}  # coalesced: five writes, each URL once
     assert all(len(request.published_urls()) <= 3 for request in requests)
-    assert len(requests) == 4  # 12 URLs, 3 a request
+    assert len(requests) == 6  # 18 URLs (6 scopes × 3 formats), 3 a request
 
 
 def test_a_hub_that_answers_503_is_retried_when_it_said(store: Store, settings: Settings) -> None:

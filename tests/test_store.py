@@ -227,6 +227,7 @@ def busy_store(store: Store, settings: Settings) -> Store:
             published=base + timedelta(hours=number),
             language=["en", "fr", "ar"][number % 3],
             categories=[["tech"], ["tech", "donjon"], ["enterprise"]][number % 3],
+            tags=[TermInput(["wallets", "keys"][number % 2])],
         )
     store.analyze()
     return store
@@ -246,6 +247,10 @@ def plan_client(busy_store: Store, settings: Settings) -> FlaskClient:
         "/fr/feeds/all.atom",
         "/feeds/category/tech.rss",
         "/fr/feeds/category/tech.rss",
+        "/feeds/tag/wallets.json",
+        "/fr/feeds/tag/keys.atom",
+        "/feeds/author/ada-lovelace.rss",
+        "/ar/feeds/author/ada-lovelace.json",
     ],
 )
 def test_latest_posts_query_is_an_index_range_scan(

@@ -17,12 +17,15 @@ from typing import Any
 
 from feeds.render.document import Entry, FeedDocument
 from feeds.serving.content import Enclosure, Person
+from feeds.serving.links import as_uri
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def write_json(document: FeedDocument) -> bytes:
-    """``document`` as a JSON Feed 1.1 document, UTF-8."""
+    """``document`` as a JSON Feed 1.1 document, UTF-8. Its URLs are URIs (JSON Feed asks
+    for URLs): a Unicode slug in a feed's or a post's address is percent-encoded, as in the
+    HTTP Link header and the hub pings."""
     feed: dict[str, Any] = {"version": VERSION, "title": document.title}
     _add_link(feed, "home_page_url", document, "alternate")
     _add_link(feed, "feed_url", document, "self")
@@ -41,11 +44,11 @@ def write_json(document: FeedDocument) -> bytes:
 def _add_link(feed: dict[str, Any], key: str, document: FeedDocument, rel: str) -> None:
     link = document.link(rel)
     if link is not None:
-        feed[key] = link.href
+        feed[key] = as_uri(link.href)
 
 
 def _item(entry: Entry) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": entry.id, "url": entry.link.href, "title": entry.title}
+    item: dict[str, Any] = {"id": entry.id, "url": as_uri(entry.link.href), "title": entry.title}
     if entry.content_html:
         item["content_html"] = entry.content_html
         if entry.summary:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import nh3
 from lxml import etree
+from slugify import slugify as python_slugify
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, surrogates, U+FFFE/F).
 _NOT_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -79,6 +80,12 @@ def slugify(text: str) -> str:
     normalized = unicodedata.normalize("NFKC", text).lower()
     words = re.findall(r"\w+", normalized)
     return "-".join(words)[:200].strip("-")
+
+
+def ascii_slug(text: str) -> str:
+    """A URL slug in ASCII, for names (python-slugify transliterates them: ``Sofía Ortega``
+    → ``sofia-ortega``, ``林美`` → ``lin-mei``); empty when nothing is left."""
+    return python_slugify(text, max_length=200)
 
 
 def first_free(wanted: str, is_taken: Callable[[str], bool]) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feeds.settings import Settings
-from feeds.store.cleaning import first_free, slugify
+from feeds.store.cleaning import ascii_slug, first_free
 from feeds.store.index import dialect_insert, live_scopes, reindex, touch_every_scope, touch_scopes
 from feeds.store.models import Author, Base, Category, Post, Tag, post_categories
 from feeds.store.queries import post_query
@@ -170,7 +170,7 @@ def free_author_slug(session: Session, name: str) -> str:
     """A slug for a new author: the name's (``author`` if it has no letters or digits), with
     ``-2``, ``-3``… when another author holds it."""
     return first_free(
-        slugify(name)[:200] or "author",
+        ascii_slug(name) or "author",
         lambda slug: session.scalar(select(Author.id).where(Author.slug == slug)) is not None,
     )
 

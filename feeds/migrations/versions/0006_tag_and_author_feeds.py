@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from feeds.store.cleaning import first_free, slugify
+from feeds.store.cleaning import ascii_slug, first_free
 from feeds.store.types import UTCDateTime
 
 revision = "0006"
@@ -36,7 +36,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("slug", sa.String(200), nullable=True))
     taken: set[str] = set()
     for author_id, name in bind.execute(sa.text("SELECT id, name FROM authors ORDER BY id")):
-        slug = first_free(slugify(name)[:200] or "author", taken.__contains__)
+        slug = first_free(ascii_slug(name) or "author", taken.__contains__)
         taken.add(slug)
         bind.execute(
             sa.text("UPDATE authors SET slug = :slug WHERE id = :id"),
