@@ -60,7 +60,7 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
         links=tuple(feed_links),
         author=Person(settings.site_title, uri=settings.home_url),
         generator=GENERATOR,
-        ttl_minutes=max(1, settings.cache_max_age // 60),
+        ttl_minutes=max(1, -(-settings.cache_max_age // 60)),  # max-age, rounded up
         entries=tuple(_entry(post, links) for post in content.posts),
         tombstones=tuple(Tombstone(d.entry_id, d.deleted, d.link) for d in content.deletions),
     )

@@ -1,8 +1,9 @@
 """The RSS 2.0 writer: a FeedDocument as bytes, through feedgen.
 
 Beyond feedgen: the RSS 2.0 conventions readers expect of a publisher (WordPress's
-feed-rss2.php): ``dc:creator`` and ``dc:language`` on every item, ``content:encoded``, and
-every feed-level link but the blog page as an ``atom:link`` (feedgen writes only self).
+feed-rss2.php): ``dc:creator`` and ``dc:language`` on every item, ``content:encoded``,
+every feed-level link but the blog page as an ``atom:link`` (feedgen writes only self), and
+the poll hints ``ttl``, ``sy:updatePeriod`` and ``sy:updateFrequency``.
 An item's first enclosure is its ``<enclosure>``: RSS 2.0 allows one, and requires its
 length, 0 when unknown (RSS Best Practices Profile).
 """
@@ -16,10 +17,12 @@ from lxml import etree
 
 from feeds.render.document import FeedDocument, Link
 from feeds.render.feedgen_base import add_entries, feed_generator
+from feeds.render.syndication import SyndicationHints
 from feeds.serving.links import as_uri
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _EXTENSION = "feeds_rss"
+_HINTS = "feeds_syndication"
 # feedgen writes these itself: self as atom:link, alternate as <link>.
 _WRITTEN_BY_FEEDGEN = frozenset({"self", "alternate"})
 
@@ -33,6 +36,9 @@ def write_rss(document: FeedDocument) -> bytes:
     getattr(generator, _EXTENSION).links = [
         link for link in document.links if link.rel not in _WRITTEN_BY_FEEDGEN
     ]
+    generator.register_extension(_HINTS, SyndicationHints, BaseEntryExtension, atom=False)
+    # The poll hint says what ttl and the answer's Cache-Control max-age say.
+    getattr(generator, _HINTS).seconds = document.ttl_minutes * 60
     for feed_entry, entry in add_entries(generator, document):
         feed_entry.dc.dc_creator([author.name for author in entry.authors])
         feed_entry.dc.dc_language(entry.language)
