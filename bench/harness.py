@@ -273,11 +273,34 @@ def count_posts(dataset: str | Path) -> int:
 
 def largest_category(dataset: str | Path) -> str:
     """The slug of the category with the most posts (every dataset's largest feed)."""
+    return largest(dataset, "categories")[0]
+
+
+# Each kind of term: its table, the table linking it to posts, and the linking column.
+_TERM_TABLES = {
+    "categories": ("categories", "post_categories", "category_id"),
+    "tags": ("tags", "post_tags", "tag_id"),
+    "authors": ("authors", "post_authors", "author_id"),
+}
+
+
+def largest(dataset: str | Path, kind: str, count: int = 1) -> list[str]:
+    """The slugs of the ``count`` categories, tags or authors (``kind``) with the most
+    posts, largest first."""
+    table, link, column = _TERM_TABLES[kind]
     query = (
-        "SELECT c.slug FROM categories c JOIN post_categories pc ON pc.category_id = c.id "
-        "GROUP BY c.id ORDER BY count(*) DESC LIMIT 1"
+        f"SELECT t.slug FROM {table} t JOIN {link} l ON l.{column} = t.id "  # noqa: S608
+        f"GROUP BY t.id, t.slug ORDER BY count(*) DESC, t.slug LIMIT {int(count)}"
     )
-    return read_one(dataset, query)
+    url = make_url(database_url(dataset))
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        raise FileNotFoundError(f"no SQLite dataset at {url.database}")
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(query)).scalars())
+    finally:
+        engine.dispose()
 
 
 def read_one(dataset: str | Path, query: str) -> Any:

@@ -5,12 +5,14 @@
 
 For each dataset (bench/dataset.py; a SQLite path or a database URL) it times, in process,
 what a cache miss costs: the latest-50 query of the scope, feedgen rendering, gzip and the
-ETag. Two feeds: the largest category's Atom feed, and the same category in one language
-(``--language``, default en). Rounds are interleaved over datasets and feeds, in a new order
-each round, after a few warm-up renders (so the store's pages are in the OS cache: this is
-the warm miss). It prints median and p95 per cell, how many runs a full garbage collection
-fell in (the usual cause of a high p95), and the ratio of the largest store to the smallest
-(target ≤ 1.5).
+ETag. The Atom feeds of: the largest category, the same in one language (``--language``,
+default en), the largest tag, the author with the most posts, and combined category feeds of
+the two largest categories and of the ``max_combined_categories`` largest (a merge of that
+many index walks). Rounds are interleaved over datasets and feeds, in a new order each
+round, after a few warm-up renders (so the store's pages are in the OS cache: this is the
+warm miss). It prints median and p95 per cell, how many runs a full garbage collection fell
+in (the usual cause of a high p95), the ratio of the largest store to the smallest (target
+≤ 1.5), and each feed's ratio to the single category's in the same store.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness import REPO, count_posts, database_url, human_count, largest_category
+from harness import REPO, count_posts, database_url, human_count, largest
 
 from feeds.serving.service import FeedService
-from feeds.serving.spec import FeedFormat, FeedSpec
+from feeds.serving.spec import FeedFormat, FeedSpec, ScopeKind
 from feeds.settings import Settings
 from feeds.store import Store
 
@@ -64,19 +66,27 @@ class Cell:
 
 
 def cells_of(dataset: str, language: str, label: str) -> list[Cell]:
-    """The two feeds of one dataset (a SQLite path or a database URL), labelled ``label``."""
+    """The feeds of one dataset (a SQLite path or a database URL), labelled ``label``: the
+    single category first, the one the others are compared with."""
     settings = Settings.load(REPO / "config.toml", environ={})
     settings = settings.replace(database_url=database_url(dataset))
     service = FeedService(settings, Store(settings.database_url))
-    category = largest_category(dataset)
+    most = settings.max_combined_categories
+    categories = largest(dataset, "categories", most)
+    [tag], [author] = largest(dataset, "tags"), largest(dataset, "authors")
+    feeds = [
+        (f"category {categories[0]}", ScopeKind.CATEGORY, categories[:1], None),
+        (f"category {categories[0]} × {language}", ScopeKind.CATEGORY, categories[:1], language),
+        (f"tag {tag}", ScopeKind.TAG, [tag], None),
+        (f"author {author}", ScopeKind.AUTHOR, [author], None),
+        ("2 categories combined", ScopeKind.CATEGORY, categories[:2], None),
+        (f"{most} categories combined", ScopeKind.CATEGORY, categories, None),
+    ]
     return [
-        Cell(label, f"category {category}", FeedSpec(FeedFormat.ATOM, category), service),
         Cell(
-            label,
-            f"category {category} × {language}",
-            FeedSpec(FeedFormat.ATOM, category, language),
-            service,
-        ),
+            label, name, FeedSpec(FeedFormat.ATOM, kind, tuple(sorted(slugs)), in_language), service
+        )
+        for name, kind, slugs, in_language in feeds
     ]
 
 
@@ -117,6 +127,14 @@ def report(cells: Sequence[Cell], timings: Timings, full_gcs: Counter[Cell]) -> 
             f"{statistics.median(values) * 1000:>9.1f} | {p95(values) * 1000:>7.1f} | "
             f"{full_gcs[cell]}"
         )
+    for dataset in dict.fromkeys(cell.dataset for cell in cells):
+        same = [cell for cell in cells if cell.dataset == dataset]
+        single = statistics.median(timings[same[0]])
+        lines += [
+            f"{dataset}: {cell.feed} / {same[0].feed}: median ×"
+            f"{statistics.median(timings[cell]) / single:.2f}"
+            for cell in same[1:]
+        ]
     for feed in dict.fromkeys(cell.feed for cell in cells):
         same = [cell for cell in cells if cell.feed == feed]
         small, large = timings[same[0]], timings[same[-1]]
