@@ -82,5 +82,7 @@ class SiteLinks:
         )
 
     def feed(self, spec: FeedSpec) -> str:
-        """The absolute URL of a feed."""
-        return self.settings.base_url + spec.path
+        """The absolute URL of a feed, as a URI (a Unicode slug percent-encoded): the one
+        form of it that the feed's id and self link, its Link header, the hubs' topic and
+        /feeds.json all give, and that validators accept as an Atom id."""
+        return as_uri(self.settings.base_url + spec.path)
