@@ -312,3 +312,48 @@ def test_deleted_posts_leave_the_json_feed_with_no_tombstone(
     feed = get_json_feed(api, "/feeds/all.json")
     VALIDATOR.validate(feed)
     assert [item["url"].rsplit("/", 1)[1] for item in feed["items"]] == ["kept"]
+
+
+def test_images_and_enclosures_are_the_items_image_and_attachments(
+    demo_client: FlaskClient,
+) -> None:
+    feed = json.loads(demo_client.get("/feeds/all.json").data)
+    VALIDATOR.validate(feed)
+    atom = parse_atom_media(demo_client.get("/feeds/all.atom").data)
+    with_image = [item for item in feed["items"] if "image" in item]
+    with_files = [item for item in feed["items"] if "attachments" in item]
+    assert with_image and with_files
+    for item in feed["items"]:
+        image, enclosures = atom[item["id"]]
+        assert item.get("image") == image
+        attachments = [
+            (a["url"], a["mime_type"], a.get("size_in_bytes")) for a in item.get("attachments", [])
+        ]
+        assert attachments == enclosures
+    read = jsonfeed.Feed.parse_string(json.dumps(feed))
+    assert [a.url for item in read.items for a in item.attachments] == [
+        a["url"] for item in with_files for a in item["attachments"]
+    ]
+
+
+def parse_atom_media(
+    body: bytes,
+) -> dict[str, tuple[str | None, list[tuple[str, str, int | None]]]]:
+    """Each Atom entry's image (media:content) and enclosures, by entry id."""
+    atom, media = "{http://www.w3.org/2005/Atom}", "{http://search.yahoo.com/mrss/}"
+    found = {}
+    for entry in etree.fromstring(body).iter(f"{atom}entry"):
+        content = entry.find(f"{media}content")
+        enclosures = [
+            (
+                link.get("href"),
+                link.get("type"),
+                int(link.get("length")) if link.get("length") else None,
+            )
+            for link in entry.findall(f"{atom}link[@rel='enclosure']")
+        ]
+        found[entry.findtext(f"{atom}id")] = (
+            content.get("url") if content is not None else None,
+            enclosures,
+        )
+    return found

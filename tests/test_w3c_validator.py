@@ -63,6 +63,15 @@ def test_every_feed_of_the_demo_store_passes_in_every_scope_language_and_format(
 
 
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_images_and_enclosures_pass(demo_client: FlaskClient, fmt: str) -> None:
+    """The demo gives every third generated post an image, every tenth two enclosures."""
+    body = demo_client.get(f"/feeds/all.{fmt}").data
+    assert b"media:content" in body and b"media:thumbnail" in body
+    assert (b'rel="enclosure"' if fmt == "atom" else b"<enclosure ") in body
+    assert_valid(demo_client, [f"/feeds/all.{fmt}"])
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
 def test_a_combined_category_feed_passes(demo_client: FlaskClient, fmt: str) -> None:
     assert_valid(demo_client, [f"/fr/feeds/category/donjon+tech.{fmt}"])
 

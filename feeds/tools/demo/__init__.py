@@ -22,11 +22,19 @@ from feeds.settings import Settings
 from feeds.store.models import PostStatus
 from feeds.store.queries import find_post
 from feeds.store.taxonomy import ensure_category
-from feeds.store.validation import AuthorInput, PostInput, TermInput
+from feeds.store.validation import (
+    AuthorInput,
+    EnclosureInput,
+    ImageInput,
+    PostInput,
+    TermInput,
+)
 from feeds.store.writes import create_post
 from feeds.tools.demo.texts import TEXTS, LanguageText
 
 SEED_LANGUAGE = "en"
+# Where the demo's images and episodes would live (the blog's media host).
+DEMO_MEDIA = "https://www.ledger.com/wp-content/uploads"
 AUTHORS = (
     "Camille Laurent",
     "Omar Haddad",
@@ -148,6 +156,23 @@ def _generated_post(number: int, languages: dict[str, int], settings: Settings) 
         categories=[TermInput(slug) for slug in sorted(categories)],
         tags=[TermInput(topic.replace(" ", "-"), topic.capitalize())],  # a tag per topic
         authors=[AuthorInput(name) for name in rng.sample(AUTHORS, rng.choice((1, 1, 1, 2)))],
+        image=_demo_image(number, topic) if number % 3 == 0 else None,
+        enclosures=_demo_episode(number) if number % 10 == 0 else (),
+    )
+
+
+def _demo_image(number: int, topic: str) -> ImageInput:
+    """A cover image for every third generated post (on the blog's own media host)."""
+    return ImageInput(
+        f"{DEMO_MEDIA}/covers/{number}.jpg", f"Illustration: {topic}", width=1200, height=630
+    )
+
+
+def _demo_episode(number: int) -> tuple[EnclosureInput, ...]:
+    """A podcast episode, in two encodings, for every tenth generated post."""
+    return (
+        EnclosureInput(f"{DEMO_MEDIA}/episodes/{number}.mp3", "audio/mpeg", 24_000_000 + number),
+        EnclosureInput(f"{DEMO_MEDIA}/episodes/{number}.ogg", "audio/ogg"),
     )
 
 
