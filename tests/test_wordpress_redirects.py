@@ -34,6 +34,8 @@ def imported(store: Store, settings: Settings) -> Store:
         ("/fr/feed/", "/fr/feeds/all.rss"),
         ("/fr/feed/atom/", "/fr/feeds/all.atom"),
         ("/zh-hans/category/tech/feed/", "/zh-hans/feeds/category/tech.rss"),
+        ("/tag/wallets/feed/", "/feeds/tag/wallets.rss"),
+        ("/fr/tag/wallets/feed/atom/", "/fr/feeds/tag/wallets.atom"),
     ],
 )
 def test_wordpress_feed_urls_redirect_permanently(

@@ -4,6 +4,7 @@ has been imported, so that readers who subscribed to the old blog keep their sub
     {prefix}/feed/                   → /feeds/all.rss   (also /feed/rss2/, /feed/rss/, /feed/rdf/)
     {prefix}/feed/atom/              → /feeds/all.atom
     {prefix}/category/<slug>/feed/   → /feeds/category/<slug>.rss (…/feed/atom/ → .atom)
+    {prefix}/tag/<slug>/feed/        → /feeds/tag/<slug>.rss (likewise)
     /<lang>{prefix}/feed/…           → /<lang>/feeds/…  (and the category forms)
 
 ``{prefix}`` is the config key ``wordpress_prefix`` (``/blog`` when WordPress lived there).
@@ -29,7 +30,7 @@ def wordpress_blueprint(settings: Settings) -> Blueprint:
     blueprint = Blueprint("wordpress", __name__)
     prefix = settings.wordpress_prefix
     for language_part in ("", "/<lang>"):
-        for scope_part in ("", "/category/<path:category>"):
+        for scope_part in ("", "/category/<path:category>", "/tag/<tag>"):
             for kind_part in ("/feed/", "/feed/<kind>/"):
                 blueprint.add_url_rule(
                     f"{language_part}{prefix}{scope_part}{kind_part}",
@@ -40,7 +41,7 @@ def wordpress_blueprint(settings: Settings) -> Blueprint:
 
 
 def old_feed_url(
-    kind: str = "", category: str | None = None, lang: str | None = None
+    kind: str = "", category: str | None = None, tag: str | None = None, lang: str | None = None
 ) -> tuple[Response, int, dict[str, str]]:
     """301 to the feed that replaces a WordPress feed URL (404 before a WordPress import)."""
     settings = app_state().settings
@@ -48,8 +49,12 @@ def old_feed_url(
         raise FeedNotFound(f"unknown WordPress feed type {kind!r}")
     if not _wordpress_imported():
         raise FeedNotFound("no WordPress export has been imported, so there is no old feed here")
-    slug = category.rstrip("/").rsplit("/", 1)[-1] if category else None
-    scope = ScopeKind.CATEGORY if slug else ScopeKind.SITE
+    if tag is not None:
+        scope, slug = ScopeKind.TAG, tag
+    elif category is not None:
+        scope, slug = ScopeKind.CATEGORY, category.rstrip("/").rsplit("/", 1)[-1]
+    else:
+        scope, slug = ScopeKind.SITE, None
     spec = FeedSpec.parse(settings, FORMAT_OF_KIND[kind], scope, slug, lang)
     location = SiteLinks(settings).feed(spec)
     # A JSON body like every other answer of feeds (Flask's redirect() writes an HTML page).
