@@ -57,7 +57,7 @@ class FeedService:
         cached = self.cache.get(spec)
         try:
             view = self.revisions.view()
-            revision = view.revision_of(view.scopes_of(spec))
+            revision = view.revision_for(spec)
             if cached is not None and cached.is_current(revision, now):
                 CACHE_HITS.inc()
                 return Served(cached, "hit")
@@ -84,7 +84,7 @@ class FeedService:
         view, confirmed_at = self.revisions.last_known()
         if confirmed_at is not None and confirmed_at > known_at:
             try:
-                revision = view.revision_of(view.scopes_of(spec))
+                revision = view.revision_for(spec)
             except (FeedNotFound, BadCombination):  # gone since it was cached
                 revision = None
             if revision is not None and cached.is_current(revision, confirmed_at):

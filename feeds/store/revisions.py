@@ -33,6 +33,7 @@ from feeds.store.scopes import feed_scopes
 # ten connection attempts a second per process during an outage, and recovery seen within
 # a tenth of a second of the database's return.
 RETRY_SECONDS = 0.1
+MEMO_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,19 @@ class RevisionView:
     store_revision: int = -1
     scope_revisions: Mapping[str, int] = field(default_factory=dict)
     term_ids: Mapping[ScopeKind, Mapping[str, int]] = field(default_factory=dict)
+    # revision_for's answers: worked out once per feed while this view is current (a poll
+    # then costs one dict lookup, as the cache's), at most MEMO_SIZE of them.
+    _memo: dict[FeedSpec, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def revision_for(self, spec: FeedSpec) -> int:
+        """The revision of the feed ``spec`` (``revision_of(scopes_of(spec))``), remembered
+        for this view; raises as ``scopes_of`` does."""
+        known = self._memo.get(spec)
+        if known is None:
+            if len(self._memo) >= MEMO_SIZE:  # older pages' cursors are many: stay bounded
+                self._memo.clear()
+            known = self._memo[spec] = self.revision_of(self.scopes_of(spec))
+        return known
 
     def scopes_of(self, spec: FeedSpec) -> tuple[str, ...]:
         """The scope keys a feed reads (feeds.store.scopes.feed_scopes: an unknown term is

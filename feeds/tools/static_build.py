@@ -50,7 +50,7 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     manifest: dict[str, dict[str, object]] = {}
     for spec in specs:
         name = spec.path.lstrip("/")
-        revision = view.revision_of(view.scopes_of(spec))
+        revision = view.revision_for(spec)
         known = previous.get(name)
         if known and known["revision"] == revision and _still_valid(known, now):
             manifest[name] = known
