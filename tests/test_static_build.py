@@ -66,7 +66,7 @@ def test_a_write_rebuilds_only_the_feeds_of_its_scopes(
     assert sorted(result.written) == sorted(
         f"{prefix}feeds/{name}.{fmt}"
         for prefix in ("", "fr/")
-        for name in ("all", "category/donjon")
+        for name in ("all", "category/donjon", "author/ada-lovelace")
         for fmt in FeedFormat
     )
     entries = parse_feed((tmp_path / "fr/feeds/category/donjon.atom").read_bytes()).entries
