@@ -40,6 +40,7 @@ from feeds.store.models import (
     Post,
     PostStatus,
     ScopeEntry,
+    ScopeRevision,
     Tag,
     post_categories,
     post_listing_date,
@@ -264,24 +265,33 @@ def term_slugs(
 def listed_terms(session: Session, now: datetime, tag_min_posts: int) -> list[ListedTerm]:
     """The tags and authors whose feeds the site lists, and in which languages: a tag's
     feed (of every language, or of one) once it has ``tag_min_posts`` posts visible at
-    ``now``, an author's once it has one. The counts come from one walk of each kind's
-    part of the scope index (its rows only, never the posts)."""
+    ``now``, an author's once it has one.
+
+    Each scope the store ever had (its revision row) is probed in the index for its
+    ``tag_min_posts``-th visible post: a seek and a walk of that many rows per scope, so the
+    cost grows with the number of tags and authors, not of posts (counting every tagged
+    post took 0.5 s at a million posts)."""
     listed = []
     for kind, least in ((ScopeKind.TAG, max(tag_min_posts, 1)), (ScopeKind.AUTHOR, 1)):
         prefix = f"{KIND_PREFIX[kind]}:"
-        counts = session.execute(
-            select(ScopeEntry.scope, func.count())
-            .where(
-                ScopeEntry.scope > prefix,
-                ScopeEntry.scope < prefix[:-1] + chr(ord(":") + 1),
-                ScopeEntry.published <= now,
+        enough = (
+            select(ScopeEntry.post_id)
+            .where(ScopeEntry.scope == ScopeRevision.scope, ScopeEntry.published <= now)
+            .order_by(ScopeEntry.published.desc())
+            .limit(1)
+            .offset(least - 1)
+        )
+        scopes = session.scalars(
+            select(ScopeRevision.scope).where(
+                ScopeRevision.scope > prefix,
+                ScopeRevision.scope < prefix[:-1] + chr(ord(":") + 1),
+                enough.exists(),
             )
-            .group_by(ScopeEntry.scope)
         )
         languages: dict[int, list[str | None]] = {}
-        for scope, count in counts:
+        for scope in scopes:
             _, term_id, language = scope_parts(scope)
-            if count >= least and term_id is not None:
+            if term_id is not None:
                 languages.setdefault(term_id, []).append(language)
         model = TERM_MODELS[kind]
         names = session.execute(select(model.id, model.slug, model.name).order_by(model.slug))
