@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from feeds.render.document import Category, Entry, FeedDocument, Link, Tombstone
 from feeds.serving.content import FeedContent, Person, PostRecord, Term
 from feeds.serving.links import SiteLinks, text_direction
-from feeds.serving.spec import FeedSpec
+from feeds.serving.spec import ARCHIVE_FORMATS, FeedSpec
 from feeds.settings import Settings
 
 # An empty feed still needs a fixed `updated`, so that its validators stay stable.
@@ -24,7 +24,9 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     the feed too. Every page links to itself, to the blog page it mirrors, and (RFC 5005)
     to the first page and the next, older one. The first page also links to each WebSub
     hub: it is the topic published to the hubs; an older page is never published, so a
-    subscription to it would never hear of a change."""
+    subscription to it would never hear of a change. The first page of a feed with
+    archives links to the newest (``prev-archive``); an archive document links to that
+    first page (``current``) and to the archives before and after it, and says it is one."""
     links = SiteLinks(settings)
     category = content.category
     language = spec.language or settings.default_language
@@ -36,14 +38,23 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     alternate = (
         links.category(category.slug, spec.language) if category else links.home(spec.language)
     )
-    first_url = links.feed(spec.page(None))
+    first_url = links.feed(spec.at_archive(None))
     feed_links = [Link(links.feed(spec), "self", feed_type), Link(alternate, "alternate", HTML)]
-    if spec.before is None:
+    if spec.archive is not None:
+        feed_links.append(Link(first_url, "current", feed_type))
+    elif spec.before is None:
         feed_links += [Link(hub.url, "hub") for hub in settings.hubs]
     else:
         feed_links.append(Link(first_url, "first", feed_type))
     if content.next_page is not None:
         feed_links.append(Link(links.feed(spec.page(content.next_page)), "next", feed_type))
+    if spec.format in ARCHIVE_FORMATS:
+        for rel, number in (
+            ("prev-archive", content.prev_archive),
+            ("next-archive", content.next_archive),
+        ):
+            if number is not None:
+                feed_links.append(Link(links.feed(spec.at_archive(number)), rel, feed_type))
     return FeedDocument(
         id=first_url,
         title=feed_title(settings, spec, category),
@@ -57,6 +68,7 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
         ttl_minutes=max(1, settings.cache_max_age // 60),
         entries=tuple(_entry(post, links) for post in content.posts),
         tombstones=tuple(Tombstone(d.entry_id, d.deleted, d.link) for d in content.deletions),
+        archive=spec.archive is not None,
     )
 
 

@@ -63,7 +63,12 @@ class FeedContent:
     posts deleted from it lately (newest first); ``next_page`` is the cursor of the next,
     older page if there is one. ``valid_until`` is when it next changes with no write (a
     scheduled post falls due, a tombstone ages out), if ever. ``scope`` is the store's key
-    of the feed scope it was read from (feeds.store.index.scope_key)."""
+    of the feed scope it was read from (feeds.store.index.scope_key).
+
+    RFC 5005 archives: ``prev_archive`` is the number of the archive before this document
+    (on a subscription document, the newest archive), ``next_archive`` the one after (on an
+    archive document); ``sealed`` says this is an archive whose range is sealed, which
+    only an edit of one of its posts changes."""
 
     category: Term | None
     posts: tuple[PostRecord, ...]
@@ -71,3 +76,6 @@ class FeedContent:
     deletions: tuple[Deletion, ...] = ()
     valid_until: datetime | None = None
     scope: str = "site"
+    prev_archive: int | None = None
+    next_archive: int | None = None
+    sealed: bool = False

@@ -104,4 +104,6 @@ class FeedService:
                 deleted_window=timedelta(days=self.settings.deleted_entries_days),
             )
         rendered = render_feed(spec, self.settings, content)
-        return Representation.of(rendered, revision, content.valid_until, rendered_at=now)
+        return Representation.of(
+            rendered, revision, content.valid_until, rendered_at=now, immutable=content.sealed
+        )

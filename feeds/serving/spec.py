@@ -6,6 +6,8 @@ The URL scheme, the one place it is written down in code:
     /feeds/category/<slug>.{atom,rss}           one category, every language
     /<lang>/feeds/all.{atom,rss}                one language
     /<lang>/feeds/category/<slug>.{atom,rss}    one category in one language
+    /feeds/all/archive/<n>.{atom,rss}           archive n of the site feed (RFC 5005)
+    /feeds/category/<slug>/archive/<n>.{atom,rss}   archive n of a category's feed
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ class UnknownCategory(FeedNotFound):
     pass
 
 
+class UnknownArchive(FeedNotFound):
+    pass
+
+
 class BadPageCursor(ValueError):
     """A query parameter (``field``: ``before`` on feeds) that is not a page cursor feeds made."""
 
@@ -105,19 +111,25 @@ _MIN_MICROS = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseco
 _MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 MAX_POST_ID = 2**63 - 1
 _FEED_PATH = re.compile(
-    r"(?:/(?P<language>[^/]+))?/feeds/(?:all|category/(?P<category>[^/]+))\.(?P<format>[^/]+)"
+    r"(?:/(?P<language>[^/]+))?/feeds/(?:all|category/(?P<category>[^/]+))"
+    r"(?:/archive/(?P<archive>[^/]+))?\.(?P<format>[^/]+)"
 )
+# Archive numbers as feeds writes them: no sign, no leading zero, and below 10**9, which
+# every database's integer holds.
+_ARCHIVE_NUMBER = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
     """Which feed: an optional category, an optional language, a format, and a page
-    (the newest posts when ``before`` is None, else those older than the cursor)."""
+    (the newest posts when ``before`` is None, else those older than the cursor), or, with
+    ``archive``, that numbered archive document of the site or category feed."""
 
     format: FeedFormat
     category: str | None = None
     language: str | None = None
     before: PageCursor | None = None
+    archive: int | None = None
 
     @classmethod
     def parse(
@@ -127,11 +139,13 @@ class FeedSpec:
         category: str | None = None,
         language: str | None = None,
         before: str | None = None,
+        archive: str | None = None,
     ) -> FeedSpec:
         """Turn the parts of a feed URL into a spec, refusing unknown formats and languages,
-        and (BadPageCursor) a malformed page cursor.
+        (BadPageCursor) a malformed page cursor, and (UnknownArchive) an archive number
+        feeds never writes or an archive of a feed that has none.
 
-        Whether the category exists is for the store to say.
+        Whether the category, or the archive, exists is for the store to say.
         """
         try:
             feed_format = FeedFormat(fmt)
@@ -141,7 +155,8 @@ class FeedSpec:
         if language is not None and language not in settings.languages:
             raise UnknownLanguage(f"unknown language {language!r}")
         cursor = PageCursor.parse(before) if before is not None else None
-        return cls(feed_format, category, language, cursor)
+        number = _archive_number(archive, feed_format, language, cursor)
+        return cls(feed_format, category, language, cursor, number)
 
     @classmethod
     def from_url(cls, settings: Settings, path: str, query: str = "") -> FeedSpec | None:
@@ -160,6 +175,7 @@ class FeedSpec:
             found["category"],
             found["language"],
             before[0] if before else None,
+            found["archive"],
         )
 
     @property
@@ -167,12 +183,19 @@ class FeedSpec:
         """The path of this feed in the URL scheme above (with ``?before=`` for older pages)."""
         prefix = f"/{self.language}" if self.language else ""
         name = f"category/{self.category}" if self.category else "all"
+        if self.archive is not None:
+            name += f"/archive/{self.archive}"
         page = f"?before={self.before}" if self.before else ""
         return f"{prefix}/feeds/{name}.{self.format.value}{page}"
 
     def page(self, before: PageCursor | None) -> FeedSpec:
         """The same feed, at another page (None: the first, newest page)."""
         return replace(self, before=before)
+
+    def at_archive(self, number: int | None) -> FeedSpec:
+        """The same feed's archive ``number``; None: its subscription document (the first
+        page, which RFC 5005 archive documents call ``current``)."""
+        return replace(self, before=None, archive=number)
 
     @property
     def scope(self) -> str:
@@ -184,6 +207,30 @@ class FeedSpec:
         if self.language:
             return "language"
         return "site"
+
+
+# The formats archive documents come in (RFC 5005 defines them for Atom and RSS 2.0).
+ARCHIVE_FORMATS = frozenset({FeedFormat.ATOM, FeedFormat.RSS})
+
+
+def _archive_number(
+    text: str | None, feed_format: FeedFormat, language: str | None, before: PageCursor | None
+) -> int | None:
+    """The archive number of a feed URL (None: not an archive); UnknownArchive for one
+    feeds never writes, UnknownFormat for an archive in a format archives do not come in,
+    BadPageCursor for a page of an archive."""
+    if text is None:
+        return None
+    if _ARCHIVE_NUMBER.fullmatch(text) is None:
+        raise UnknownArchive(f"no archive {printable(text)!r}: archives are numbered from 1")
+    if language is not None:
+        raise UnknownArchive("only the site and category feeds (every language) have archives")
+    if feed_format not in ARCHIVE_FORMATS:
+        known = ", ".join(sorted(f.value for f in ARCHIVE_FORMATS))
+        raise UnknownFormat(f"archives come as {known}, not {feed_format.value!r}")
+    if before is not None:
+        raise BadPageCursor("before", "an archive is one document, not paged")
+    return int(text)
 
 
 def every_feed(settings: Settings, category_slugs: Iterable[str]) -> list[FeedSpec]:

@@ -46,6 +46,8 @@ class Settings:
     default_language: str = "en"
     languages: Mapping[str, str] = field(default_factory=lambda: {"en": "English"})
     items_per_feed: int = 50
+    # Posts per sealed archive document (RFC 5005 archived feeds of the site and categories).
+    archive_size: int = 100
     cache_max_age: int = 300
     # Shared caches (a CDN, a proxy): how long they hold a feed (s-maxage, at most
     # cache_max_age), and, with cdn_max_age, how long a CDN that is purged on change may.
@@ -95,8 +97,9 @@ class Settings:
                 f"default_language: {self.default_language!r} is not one of languages "
                 f"({', '.join(self.languages)})"
             )
-        if self.items_per_feed < 1:
-            raise ConfigError("items_per_feed: must be at least 1")
+        for name in ("items_per_feed", "archive_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: must be at least 1")
         for name in (
             "cache_max_age",
             "shared_max_age",

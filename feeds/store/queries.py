@@ -7,23 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    SQLColumnExpression,
-    and_,
-    func,
-    literal,
-    select,
-    tuple_,
-)
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from feeds.serving.content import Deletion, FeedContent, Person, PostRecord, Term
-from feeds.serving.spec import MAX_POST_ID, FeedSpec, PageCursor, UnknownCategory
+from feeds.serving.spec import MAX_POST_ID, FeedSpec, PageCursor, UnknownArchive, UnknownCategory
+from feeds.store.archives import archive_range, bound_position, is_archive_scope, last_archive_bound
 from feeds.store.cleaning import xml_safe
 from feeds.store.index import scope_key
+from feeds.store.keyset import past
 from feeds.store.models import (
+    ArchiveBound,
     Author,
     Category,
     DeletedEntry,
@@ -34,7 +28,6 @@ from feeds.store.models import (
     post_categories,
     post_listing_date,
 )
-from feeds.store.types import UTCDateTime
 
 
 def post_query() -> Select[Post]:
@@ -64,6 +57,9 @@ def category_by_slug(session: Session, slug: str) -> Category:
     return category
 
 
+_NEWEST_FIRST = (ScopeEntry.published.desc(), ScopeEntry.post_id.desc())
+
+
 def latest_posts_statement(
     scope: str, now: datetime, limit: int, before: PageCursor | None = None
 ) -> Select[Post]:
@@ -77,18 +73,23 @@ def latest_posts_statement(
     statement = select(Post).join(ScopeEntry, ScopeEntry.post_id == Post.id)
     statement = statement.where(ScopeEntry.scope == scope, ScopeEntry.published <= now)
     if before is not None:
-        statement = statement.where(_below(before, ScopeEntry.published, ScopeEntry.post_id))
-    return statement.order_by(ScopeEntry.published.desc(), ScopeEntry.post_id.desc()).limit(limit)
+        statement = statement.where(
+            past(before, ScopeEntry.published, ScopeEntry.post_id, older=True)
+        )
+    return statement.order_by(*_NEWEST_FIRST).limit(limit)
 
 
 def feed_content(
     session: Session, spec: FeedSpec, now: datetime, limit: int, deleted_window: timedelta
 ) -> FeedContent:
     """The category, the latest ``limit`` published posts of the page, the cursor of the next
-    (older) page, and, on the first page, the deletions within ``deleted_window``, of the
-    feed ``spec`` at ``now``."""
+    (older) page, and, on the first page, the deletions within ``deleted_window`` and the
+    newest archive, of the feed ``spec`` at ``now``; for an archive, archive_content."""
     category = category_by_slug(session, spec.category) if spec.category else None
     scope = scope_key(category.id if category else None, spec.language)
+    term = Term(category.slug, category.name) if category else None
+    if spec.archive is not None:
+        return archive_content(session, scope, term, spec.archive, now, limit)
     statement = latest_posts_statement(scope, now, limit + 1, spec.before).options(
         selectinload(Post.categories), selectinload(Post.tags), selectinload(Post.authors)
     )
@@ -101,7 +102,6 @@ def feed_content(
             raise RuntimeError("a post in a feed is published")
         next_page = PageCursor(last.published, last.id)
     records = tuple(post_record(post) for post in posts)
-    term = Term(category.slug, category.name) if category else None
     if spec.before is not None:
         # An older page only changes with a write: scheduled posts are newer than any cursor.
         return FeedContent(term, records, next_page=next_page, scope=scope)
@@ -109,13 +109,14 @@ def feed_content(
     deletions = (
         select(DeletedEntry).where(*in_window).order_by(DeletedEntry.deleted.desc()).limit(limit)
     )
-    next_due = session.scalar(
-        select(func.min(ScopeEntry.published)).where(
-            ScopeEntry.scope == scope, ScopeEntry.published > now
-        )
-    )
     oldest_deletion = session.scalar(select(func.min(DeletedEntry.deleted)).where(*in_window))
-    changes = [next_due, oldest_deletion + deleted_window if oldest_deletion else None]
+    changes = [
+        _next_due(session, scope, now),
+        oldest_deletion + deleted_window if oldest_deletion else None,
+    ]
+    newest_archive = (
+        archive_shelf(session, scope, now, limit).newest if is_archive_scope(scope) else None
+    )
     return FeedContent(
         category=term,
         posts=records,
@@ -125,6 +126,96 @@ def feed_content(
         ),
         valid_until=min((c for c in changes if c is not None), default=None),
         scope=scope,
+        prev_archive=newest_archive,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveShelf:
+    """A scope's archives at one moment: its last bound (None before the first is sealed)
+    and whether the open archive, after it, holds posts."""
+
+    last_bound: ArchiveBound | None
+    open_holds_posts: bool
+
+    @property
+    def sealed(self) -> int:
+        """How many archives are sealed."""
+        return self.last_bound.number if self.last_bound else 0
+
+    @property
+    def newest(self) -> int | None:
+        """The newest archive: the open one if it holds posts, else the newest sealed one;
+        None while the subscription document holds every post."""
+        return self.sealed + 1 if self.open_holds_posts else self.sealed or None
+
+
+def archive_shelf(session: Session, scope: str, now: datetime, feed_size: int) -> ArchiveShelf:
+    """The archives of ``scope`` at ``now``, with subscription documents of ``feed_size``
+    posts: the open archive holds posts when more than ``feed_size`` posts follow the last
+    bound (a walk of at most feed_size + 1 index rows)."""
+    last = last_archive_bound(session, scope)
+    beyond_window = (
+        select(ScopeEntry.post_id)
+        .where(*_open_archive(scope, last, now))
+        .order_by(*_NEWEST_FIRST)
+        .offset(feed_size)
+        .limit(1)
+    )
+    return ArchiveShelf(last, session.scalar(beyond_window) is not None)
+
+
+def _open_archive(
+    scope: str, last: ArchiveBound | None, now: datetime
+) -> list[ColumnElement[bool]]:
+    """The posts of ``scope`` after its last bound visible at ``now``: newest first, the
+    subscription document's, then the open archive's."""
+    return archive_range(scope, after=bound_position(last) if last else None, now=now)
+
+
+def _next_due(session: Session, scope: str, now: datetime) -> datetime | None:
+    """When the next scheduled post of ``scope`` falls due, if one is waiting."""
+    return session.scalar(
+        select(func.min(ScopeEntry.published)).where(
+            ScopeEntry.scope == scope, ScopeEntry.published > now
+        )
+    )
+
+
+def archive_content(
+    session: Session, scope: str, category: Term | None, number: int, now: datetime, feed_size: int
+) -> FeedContent:
+    """Archive ``number`` of ``scope`` (whose subscription documents hold ``feed_size``
+    posts) at ``now``, newest first; UnknownArchive if it does not exist.
+
+    A sealed archive is the index range between its bound and the previous one; the open
+    one, the posts after the last bound that the subscription document no longer shows.
+    Archives carry no tombstones: the subscription document does."""
+    shelf = archive_shelf(session, scope, now, feed_size)
+    newest = shelf.newest
+    if newest is None or number > newest:
+        raise UnknownArchive(f"no archive {number} of this feed (the newest is {newest or 'none'})")
+    statement = (
+        post_query().join(ScopeEntry, ScopeEntry.post_id == Post.id).order_by(*_NEWEST_FIRST)
+    )
+    if number > shelf.sealed:
+        statement = statement.where(*_open_archive(scope, shelf.last_bound, now)).offset(feed_size)
+    else:
+        lower = session.get(ArchiveBound, (scope, number - 1)) if number > 1 else None
+        upper = session.get(ArchiveBound, (scope, number))
+        if upper is None or (number > 1 and lower is None):
+            raise RuntimeError(f"archive {number} of {scope} has its bounds")
+        after = bound_position(lower) if lower else None
+        statement = statement.where(*archive_range(scope, after, bound_position(upper)))
+    posts = session.scalars(statement)
+    return FeedContent(
+        category=category,
+        posts=tuple(post_record(post) for post in posts),
+        valid_until=_next_due(session, scope, now) if number == newest else None,
+        scope=scope,
+        prev_archive=number - 1 if number > 1 else None,
+        next_archive=number + 1 if number < newest else None,
+        sealed=number <= shelf.sealed,
     )
 
 
@@ -152,17 +243,6 @@ def all_categories(session: Session) -> Sequence[Term]:
     """Every category, by slug."""
     rows = session.execute(select(Category.slug, Category.name).order_by(Category.slug))
     return [Term(slug, name) for slug, name in rows]
-
-
-def _below(
-    cursor: PageCursor, date: SQLColumnExpression[datetime], post_id: SQLColumnExpression[int]
-) -> ColumnElement[bool]:
-    """The keyset condition of an older page: (date, post id) below the cursor's position.
-
-    The row value is PostgreSQL's index condition; SQLite starts its walk down an index on
-    an expression (ix_posts_listing) only from the plain ``date <=`` before it."""
-    published = literal(cursor.published, UTCDateTime())
-    return and_(date <= published, tuple_(date, post_id) < tuple_(published, cursor.post_id))
 
 
 # --- the admin API's reads -------------------------------------------------------------
@@ -200,7 +280,7 @@ def list_posts(
     """
     statement = post_query().add_columns(post_listing_date).where(*_conditions(filters))
     if before is not None:
-        statement = statement.where(_below(before, post_listing_date, Post.id))
+        statement = statement.where(past(before, post_listing_date, Post.id, older=True))
     statement = statement.order_by(post_listing_date.desc(), Post.id.desc())
     # One row more than asked says whether there is a next page.
     rows = session.execute(statement.limit(limit + 1)).all()

@@ -22,6 +22,8 @@ FEED_RULES = (
     "/feeds/category/<slug>.<format>",
     "/<lang>/feeds/all.<format>",
     "/<lang>/feeds/category/<slug>.<format>",
+    "/feeds/all/archive/<int:archive>.<format>",
+    "/feeds/category/<slug>/archive/<int:archive>.<format>",
 )
 for _rule in FEED_RULES:
     blueprint.add_url_rule(_rule, endpoint="feed", build_only=True)
