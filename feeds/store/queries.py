@@ -145,9 +145,16 @@ class ArchiveShelf:
 
     @property
     def newest(self) -> int | None:
-        """The newest archive: the open one if it holds posts, else the newest sealed one;
-        None while the subscription document holds every post."""
+        """The archive a subscription document links to: the open one if it holds posts,
+        else the newest sealed one; None while the subscription document holds every post."""
         return self.sealed + 1 if self.open_holds_posts else self.sealed or None
+
+    @property
+    def count(self) -> int:
+        """How many archive documents there are: the sealed ones, then the open one, which
+        exists (empty, maybe) once one is sealed, as the next-archive of the last sealed:
+        a sealed archive's links, like its range, are then fixed when it is sealed."""
+        return self.sealed + 1 if self.sealed or self.open_holds_posts else 0
 
 
 def archive_shelf(session: Session, scope: str, now: datetime, feed_size: int) -> ArchiveShelf:
@@ -192,13 +199,13 @@ def archive_content(
     one, the posts after the last bound that the subscription document no longer shows.
     Archives carry no tombstones: the subscription document does."""
     shelf = archive_shelf(session, scope, now, feed_size)
-    newest = shelf.newest
-    if newest is None or number > newest:
-        raise UnknownArchive(f"no archive {number} of this feed (the newest is {newest or 'none'})")
+    if number > shelf.count:
+        raise UnknownArchive(f"no archive {number} of this feed (it has {shelf.count})")
+    sealed = number <= shelf.sealed
     statement = (
         post_query().join(ScopeEntry, ScopeEntry.post_id == Post.id).order_by(*_NEWEST_FIRST)
     )
-    if number > shelf.sealed:
+    if not sealed:
         statement = statement.where(*_open_archive(scope, shelf.last_bound, now)).offset(feed_size)
     else:
         lower = session.get(ArchiveBound, (scope, number - 1)) if number > 1 else None
@@ -211,11 +218,11 @@ def archive_content(
     return FeedContent(
         category=category,
         posts=tuple(post_record(post) for post in posts),
-        valid_until=_next_due(session, scope, now) if number == newest else None,
+        valid_until=None if sealed else _next_due(session, scope, now),
         scope=scope,
         prev_archive=number - 1 if number > 1 else None,
-        next_archive=number + 1 if number < newest else None,
-        sealed=number <= shelf.sealed,
+        next_archive=number + 1 if sealed else None,
+        sealed=sealed,
     )
 
 

@@ -2,11 +2,14 @@
 
 ``build_static(service, directory)`` writes each feed's first page at its URL path
 (``feeds/all.atom``, ``fr/feeds/category/tech.rss``…) with a ``.gz`` sibling, and
-``feeds.json``. It is incremental: a manifest remembers the revision each file was built
-at, and only feeds whose revision moved (or whose scheduled post fell due) are rendered
-again; a file is rewritten only when its bytes changed, atomically (write, then rename),
-with its modification time set to the feed's own update time, so that the file server's
-Last-Modified is honest.
+``feeds.json``, and every archive document of the site and category feeds (RFC 5005,
+``feeds/all/archive/3.atom``). It is incremental: a manifest remembers the revision each
+file was built at, and only feeds whose revision moved (or whose scheduled post fell due)
+are rendered again; a file is rewritten only when its bytes changed, atomically (write,
+then rename), with its modification time set to the feed's own update time, so that the
+file server's Last-Modified is honest. A sealed archive is written once and never rendered
+again while its file is there: a site has many, and its range never moves (an edit inside
+it reaches the served feeds, not the export; delete the file to have it written again).
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.render.index import feed_index
 from feeds.serving.service import FeedService
-from feeds.serving.spec import every_feed
+from feeds.serving.spec import ARCHIVE_FORMATS, FeedFormat, FeedSpec, every_feed
 from feeds.store import queries
+from feeds.store.revisions import RevisionView
 
 MANIFEST = ".feeds-build.json"
 
@@ -45,14 +50,19 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     view = service.revisions.view()
     with service.store.session() as session:
         categories = {c.slug: c for c in queries.all_categories(session)}
-    specs = every_feed(service.settings, categories)
+    specs = every_feed(service.settings, categories) + _every_archive(
+        service, view, categories, now
+    )
     result = BuildResult()
     manifest: dict[str, dict[str, object]] = {}
     for spec in specs:
         name = spec.path.lstrip("/")
         revision = view.revision_of(view.scope_of(spec))
         known = previous.get(name)
-        if known and known["revision"] == revision and _still_valid(known, now):
+        if known and (
+            (known.get("sealed") and (directory / name).is_file())
+            or (known["revision"] == revision and _still_valid(known, now))
+        ):
             manifest[name] = known
             result.skipped.append(name)
             continue
@@ -70,6 +80,7 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
             "revision": revision,
             "etag": representation.etag,
             "valid_until": valid_until.isoformat() if valid_until else None,
+            "sealed": representation.immutable,
         }
     for name in sorted(set(previous) - set(manifest)):  # feeds of deleted categories
         for stale in (directory / name, directory / f"{name}.gz"):
@@ -79,6 +90,23 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     _write_atomically(directory / "feeds.json", index.encode(), now.timestamp())
     _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode(), now.timestamp())
     return result
+
+
+def _every_archive(
+    service: FeedService, view: RevisionView, categories: Iterable[str], now: datetime
+) -> list[FeedSpec]:
+    """Every archive document of the site feed and each category's, in each format."""
+    archives = []
+    with service.store.session() as session:
+        for slug in [None, *categories]:
+            scope = view.scope_of(FeedSpec(FeedFormat.ATOM, slug))
+            shelf = queries.archive_shelf(session, scope, now, service.settings.items_per_feed)
+            archives += [
+                FeedSpec(fmt, slug, archive=number)
+                for number in range(1, shelf.count + 1)
+                for fmt in sorted(ARCHIVE_FORMATS)
+            ]
+    return archives
 
 
 def _still_valid(known: dict[str, object], now: datetime) -> bool:
