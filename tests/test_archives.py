@@ -9,22 +9,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from lxml import etree
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from feeds import create_app
+from feeds.cli import main
 from feeds.render.feed_history import FEED_HISTORY_NS
 from feeds.serving.service import FeedService
 from feeds.settings import ConfigError, Settings
 from feeds.store import Store
-from feeds.store.archives import seal_every_archive_scope
 from feeds.store.models import ArchiveBound, Category, Post, ScopeEntry
 from feeds.store.queries import post_query
 from feeds.store.writes import delete_post
 from feeds.tools.static_build import build_static
-from tests.conftest import BASE_URL, POSTGRES_URL, add_post, parse_feed
+from tests.conftest import BASE_URL, POSTGRES_URL, REPO, add_post, parse_feed
 from tests.test_store import edit, explain
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -283,15 +284,18 @@ def test_archive_size_must_be_positive(settings: Settings) -> None:
         settings.replace(archive_size=0)
 
 
-def test_upgrading_seals_a_store_written_before_archives(store: Store, settings: Settings) -> None:
+def test_db_upgrade_seals_a_store_written_before_archives(store: Store, settings: Settings) -> None:
     write_posts(store, settings.replace(archive_size=1000), 10)
     assert bound_rows(store) == []
-    with store.writing() as session:
-        sealed = seal_every_archive_scope(
-            session, settings.replace(items_per_feed=2, archive_size=3), datetime.now(UTC)
-        )
-        session.commit()
-    assert "site" in sealed
+    environment = {
+        "FEEDS_CONFIG": str(REPO / "config.toml"),
+        "FEEDS_DATABASE_URL": settings.database_url,
+        "FEEDS_ITEMS_PER_FEED": "2",
+        "FEEDS_ARCHIVE_SIZE": "3",
+    }
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=environment, prog_name="feeds")
+    assert result.exit_code == 0, result.output
+    assert "archives sealed in" in result.output
     assert [number for scope, number, _, _ in bound_rows(store) if scope == "site"] == [1, 2]
 
 
