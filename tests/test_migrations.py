@@ -179,9 +179,10 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
     settings = make_settings(f"sqlite:///{tmp_path / 'old.db'}")
     store = Store(settings.database_url)
     store.create_schema("0002")
-    # Today's write path looks for outbox targets (0005): its tables, made by hand.
-    for outbox_table in ("outbox_changes", "outbox_targets"):
-        Base.metadata.tables[outbox_table].create(store.engine)
+    # Today's write path looks for outbox targets (0005) and archive bounds (0006): their
+    # tables, made by hand.
+    for later_table in ("outbox_changes", "outbox_targets", "archive_bounds"):
+        Base.metadata.tables[later_table].create(store.engine)
     with store.writing() as session, session.begin():
         for number in range(1, 6):
             create_post(session, settings, PostInput(

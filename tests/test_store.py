@@ -188,7 +188,8 @@ def _postgres_steps(node: dict) -> Iterator[str]:
 
 def assert_index_range_scans(plans: dict[str, list[str]], queries: int = 4) -> None:
     """No query sorts or scans a scope table, and the latest-N query walks the index."""
-    # The first page: latest posts, deletions, next due post, oldest deletion.
+    # The first page: latest posts, deletions, next due post, oldest deletion (and, for
+    # the site and category feeds, whether an open archive follows the last bound).
     assert len(plans) == queries, list(plans)
     steps = [step for plan in plans.values() for step in plan]
     if POSTGRES_URL:
@@ -250,7 +251,8 @@ def plan_client(busy_store: Store, settings: Settings) -> FlaskClient:
 def test_latest_posts_query_is_an_index_range_scan(
     busy_store: Store, plan_client: FlaskClient, path: str
 ) -> None:
-    assert_index_range_scans(explain(plan_client, path))
+    archived = not path.startswith("/fr/")  # the site and category feeds have archives
+    assert_index_range_scans(explain(plan_client, path), queries=5 if archived else 4)
 
 
 def test_plan_check_catches_a_sort_of_the_whole_category(busy_store: Store) -> None:
