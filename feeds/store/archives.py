@@ -97,25 +97,30 @@ def _seal_scope(
     session: Session, scope: str, feed_size: int, archive_size: int, now: datetime
 ) -> bool:
     """Seal the full archives of one scope, oldest first; whether any was."""
-    last = last_archive_bound(session, scope)
-    number = last.number if last else 0
-    position = bound_position(last) if last else None
+    last = session.execute(
+        select(ArchiveBound.number, ArchiveBound.last_published, ArchiveBound.last_post_id)
+        .where(ArchiveBound.scope == scope)
+        .order_by(ArchiveBound.number.desc())
+        .limit(1)
+    ).first()
+    number, position = (last[0], PageCursor(last[1], last[2])) if last else (0, None)
     first_number = number
     while True:
-        # The archive_size-th post after the bound, and the feed_size after it: all there,
-        # and the subscription document (the newest feed_size) starts after the new bound.
-        statement = (
+        after_bound = (
             select(ScopeEntry.published, ScopeEntry.post_id)
             .where(*archive_range(scope, after=position, now=now))
             .order_by(ScopeEntry.published, ScopeEntry.post_id)
-            .offset(archive_size - 1)
-            .limit(feed_size + 1)
         )
-        rows = session.execute(statement).all()
-        if len(rows) <= feed_size:
+        # Full when feed_size posts follow the archive_size after the bound: the
+        # subscription document (the newest feed_size) then starts after the new bound.
+        # Asked as one post id, nearly always absent, so that a write decodes no row.
+        full = after_bound.with_only_columns(ScopeEntry.post_id).offset(
+            archive_size + feed_size - 1
+        )
+        if session.scalar(full.limit(1)) is None:
             break
+        published, post_id = session.execute(after_bound.offset(archive_size - 1).limit(1)).one()
         number += 1
-        published, post_id = rows[0]
         position = PageCursor(published, post_id)
         session.add(
             ArchiveBound(
