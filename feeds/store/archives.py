@@ -9,8 +9,9 @@ moves. Only sealed archives exist: the subscription document (the feed's first p
 holds every post after the last bound, so it never shows fewer than ``items_per_feed``
 posts (when the scope has them) nor more than ``items_per_feed + archive_size - 1``.
 
-Every write seals the archive scopes it touches (feeds.store.index.touch_scopes);
-``feeds db upgrade`` seals every scope of a store written before archives existed.
+Every write seals the archive scopes it touches (feeds.store.index.touch_scopes), with
+one statement per scope when nothing is full; ``feeds db upgrade`` seals every scope of a
+store written before archives existed.
 """
 
 from __future__ import annotations
@@ -94,8 +95,8 @@ def seal_archives(
     """Seal every archive that is full, at ``now``, in the archive scopes among ``scopes``;
     the scopes where one was sealed.
 
-    Each check reads at most ``items_per_feed + archive_size`` rows of the scope index,
-    from the last bound on: never a scan of the scope, at any store size."""
+    Each check is one statement reading at most ``items_per_feed + archive_size`` rows of
+    the scope index, from the last bound on: never a scan of the scope, at any store size."""
     sealed = []
     for scope in sorted({scope for scope in scopes if is_archive_scope(scope)}):
         if _seal_scope(session, scope, settings.items_per_feed, settings.archive_size, now):
@@ -132,29 +133,30 @@ def _seal_scope(
     session: Session, scope: str, feed_size: int, archive_size: int, now: datetime
 ) -> bool:
     """Seal the full archives of one scope, oldest first; whether any was."""
-    last = session.execute(
-        select(ArchiveBound.number, ArchiveBound.last_published, ArchiveBound.last_post_id)
+
+    def after(position: PageCursor | Position) -> Select[int]:
+        return (
+            select(ScopeEntry.post_id)
+            .where(*archive_range(scope, after=position, now=now))
+            .order_by(ScopeEntry.published, ScopeEntry.post_id)
+        )
+
+    # Full when feed_size posts follow the archive_size after the bound: the subscription
+    # document then starts after the new bound. Asked as one post id, nearly always
+    # absent, in one statement with the bound, so that a write decodes no row.
+    full = after(_last_bound(scope)).offset(archive_size + feed_size - 1).limit(1)
+    if session.scalar(full) is None:
+        return False
+    last = session.scalars(
+        select(ArchiveBound)
         .where(ArchiveBound.scope == scope)
         .order_by(ArchiveBound.number.desc())
         .limit(1)
     ).first()
-    number, position = (last[0], PageCursor(last[1], last[2])) if last else (0, _START)
-    first_number = number
+    number, position = (last.number, bound_position(last)) if last else (0, _START)
     while True:
-        after_bound = (
-            select(ScopeEntry.published, ScopeEntry.post_id)
-            .where(*archive_range(scope, after=position, now=now))
-            .order_by(ScopeEntry.published, ScopeEntry.post_id)
-        )
-        # Full when feed_size posts follow the archive_size after the bound: the
-        # subscription document (the newest feed_size) then starts after the new bound.
-        # Asked as one post id, nearly always absent, so that a write decodes no row.
-        full = after_bound.with_only_columns(ScopeEntry.post_id).offset(
-            archive_size + feed_size - 1
-        )
-        if session.scalar(full.limit(1)) is None:
-            break
-        published, post_id = session.execute(after_bound.offset(archive_size - 1).limit(1)).one()
+        sealing = after(position).add_columns(ScopeEntry.published).offset(archive_size - 1)
+        post_id, published = session.execute(sealing.limit(1)).one()
         number += 1
         position = PageCursor(published, post_id)
         session.add(
@@ -167,4 +169,5 @@ def _seal_scope(
             )
         )
         session.flush()
-    return number > first_number
+        if session.scalar(after(position).offset(archive_size + feed_size - 1).limit(1)) is None:
+            return True
