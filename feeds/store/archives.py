@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from feeds.serving.spec import PageCursor, ScopeKind
@@ -29,6 +30,9 @@ from feeds.store.models import ArchiveBound, Category, ScopeEntry
 from feeds.store.scopes import SITE_SCOPE, scope_key, scope_parts
 from feeds.store.types import UTCDateTime
 
+# The parameters of the statements built once: which scope, and when.
+_SCOPE = bindparam("scope", type_=String())
+_NOW = bindparam("now", type_=UTCDateTime())
 # Below every post's position: where a scope with no sealed archive starts.
 _START = PageCursor(datetime.min.replace(tzinfo=UTC), 0)
 
@@ -45,10 +49,10 @@ def bound_position(bound: ArchiveBound) -> PageCursor:
 
 
 def archive_range(
-    scope: str,
+    scope: str | ColumnElement[str],
     after: PageCursor | Position | None = None,
     through: PageCursor | None = None,
-    now: datetime | None = None,
+    now: datetime | ColumnElement[datetime] | None = None,
 ) -> list[ColumnElement[bool]]:
     """The conditions on ScopeEntry of a range of ``scope``: after one position, up to and
     including another, visible at ``now``; each left out when None. One index range scan."""
@@ -64,7 +68,7 @@ def archive_range(
     return conditions
 
 
-def newest_archive_number(scope: str) -> Select[int | None]:
+def newest_archive_number(scope: str | ColumnElement[str]) -> Select[int | None]:
     """SELECT of the number of the newest sealed archive of ``scope`` (NULL: none yet)."""
     return select(func.max(ArchiveBound.number)).where(ArchiveBound.scope == scope)
 
@@ -76,17 +80,18 @@ def subscription_size(
     after the last bound, at least ``feed_size``; and the number of the newest sealed
     archive (None: none yet). One statement, which walks at most ``feed_size +
     archive_size - 1`` index rows."""
-    after_bound = (
-        select(ScopeEntry.post_id)
-        .where(*archive_range(scope, after=_last_bound(scope), now=now))
-        .limit(feed_size + archive_size - 1)
-        .subquery()
-    )
-    count = select(func.count()).select_from(after_bound).scalar_subquery()
-    shown, newest = session.execute(
-        select(count, newest_archive_number(scope).scalar_subquery())
-    ).one()
+    count = _subscription_count(feed_size + archive_size - 1)
+    shown, newest = session.execute(count, {"scope": scope, "now": now}).one()
     return max(shown, feed_size), newest
+
+
+@cache
+def _subscription_count(most: int) -> Select[int, int | None]:
+    """How many posts (up to ``most``) follow the last bound of the scope (parameter
+    ``scope``) at ``now`` (parameter), and the newest archive's number. Built once."""
+    after_bound = _after_last_bound().limit(most).subquery()
+    count = select(func.count()).select_from(after_bound).scalar_subquery()
+    return select(count, newest_archive_number(_SCOPE).scalar_subquery())
 
 
 def seal_archives(
@@ -112,7 +117,7 @@ def seal_every_archive_scope(session: Session, settings: Settings, now: datetime
     return seal_archives(session, [SITE_SCOPE, *category_scopes], settings, now)
 
 
-def _last_bound(scope: str) -> Position:
+def _last_bound(scope: str | ColumnElement[str]) -> Position:
     """The position of the last bound of ``scope`` as the database reads it within a
     statement (two primary key seeks), or, before the first is sealed, the start."""
     newest = (
@@ -133,32 +138,14 @@ def _seal_scope(
     session: Session, scope: str, feed_size: int, archive_size: int, now: datetime
 ) -> bool:
     """Seal the full archives of one scope, oldest first; whether any was."""
-
-    def after(position: PageCursor | Position) -> Select[int]:
-        return (
-            select(ScopeEntry.post_id)
-            .where(*archive_range(scope, after=position, now=now))
-            .order_by(ScopeEntry.published, ScopeEntry.post_id)
-        )
-
-    # Full when feed_size posts follow the archive_size after the bound: the subscription
-    # document then starts after the new bound. Asked as one post id, nearly always
-    # absent, in one statement with the bound, so that a write decodes no row.
-    full = after(_last_bound(scope)).offset(archive_size + feed_size - 1).limit(1)
-    if session.scalar(full) is None:
+    probe = {"scope": scope, "now": now}
+    if session.scalar(_fullness_probe(feed_size + archive_size), probe) is None:
         return False
-    last = session.scalars(
-        select(ArchiveBound)
-        .where(ArchiveBound.scope == scope)
-        .order_by(ArchiveBound.number.desc())
-        .limit(1)
-    ).first()
-    number, position = (last.number, bound_position(last)) if last else (0, _START)
+    number = session.scalar(newest_archive_number(scope)) or 0
+    sealing = _after_last_bound().add_columns(ScopeEntry.published).offset(archive_size - 1)
     while True:
-        sealing = after(position).add_columns(ScopeEntry.published).offset(archive_size - 1)
-        post_id, published = session.execute(sealing.limit(1)).one()
+        post_id, published = session.execute(sealing.limit(1), probe).one()
         number += 1
-        position = PageCursor(published, post_id)
         session.add(
             ArchiveBound(
                 scope=scope,
@@ -169,5 +156,25 @@ def _seal_scope(
             )
         )
         session.flush()
-        if session.scalar(after(position).offset(archive_size + feed_size - 1).limit(1)) is None:
+        if session.scalar(_fullness_probe(feed_size + archive_size), probe) is None:
             return True
+
+
+@cache
+def _fullness_probe(full_size: int) -> Select[int]:
+    """Whether the scope's next archive is full: the id of the ``full_size``th post visible
+    at ``now`` after its last bound, nearly always absent, so that a write decodes no row.
+    Full then, since ``items_per_feed`` posts follow the ``archive_size`` sealed, and the
+    subscription document starts after the new bound. Built once: a write pays no
+    statement building."""
+    return _after_last_bound().offset(full_size - 1).limit(1)
+
+
+def _after_last_bound() -> Select[int]:
+    """The posts of the scope (parameter ``scope``) after its last bound, visible at
+    ``now`` (parameter), oldest first, in one statement that reads the bound itself."""
+    return (
+        select(ScopeEntry.post_id)
+        .where(*archive_range(_SCOPE, after=_last_bound(_SCOPE), now=_NOW))
+        .order_by(ScopeEntry.published, ScopeEntry.post_id)
+    )
