@@ -224,9 +224,9 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
     settings = make_settings(f"sqlite:///{tmp_path / 'old.db'}")
     store = Store(settings.database_url)
     store.create_schema("0002")
-    # Today's write path looks for outbox targets (0005) and writes a post's media (0007):
-    # their tables and columns, made by hand.
-    for later_table in ("outbox_changes", "outbox_targets", "post_enclosures"):
+    # Today's write path looks for outbox targets (0005), writes a post's media (0007) and
+    # seals archives (0008): their tables and columns, made by hand.
+    for later_table in ("outbox_changes", "outbox_targets", "post_enclosures", "archive_bounds"):
         Base.metadata.tables[later_table].create(store.engine)
     with store.engine.begin() as connection:
         for column in ("image_url", "image_alt", "image_width", "image_height"):

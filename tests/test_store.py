@@ -187,9 +187,20 @@ def _postgres_steps(node: dict) -> Iterator[str]:
         yield from _postgres_steps(child)
 
 
+# SQLite's SCAN steps that read no table: a SELECT with no FROM, and the rows a LIMIT kept
+# in a subquery (the count of a subscription document's posts).
+_READS_NO_TABLE = re.compile(r"SCAN (CONSTANT ROW|anon_[0-9]+)$")
+
+
+def scans_a_table(step: str) -> bool:
+    """Whether a step of SQLite's plan reads a whole table (or index)."""
+    return step.startswith("SCAN") and _READS_NO_TABLE.match(step) is None
+
+
 def assert_index_range_scans(plans: dict[str, list[str]], queries: int = 4) -> None:
     """No query sorts or scans a scope table, and the latest-N query walks the index."""
-    # The first page: latest posts, deletions, next due post, oldest deletion.
+    # The first page: latest posts, deletions, next due post, oldest deletion (and, for
+    # the site and category feeds, how many posts follow their newest archive).
     assert len(plans) == queries, list(plans)
     steps = [step for plan in plans.values() for step in plan]
     if POSTGRES_URL:
@@ -206,7 +217,7 @@ def assert_index_range_scans(plans: dict[str, list[str]], queries: int = 4) -> N
         return
     for statement, plan in plans.items():
         assert not any("TEMP B-TREE" in step for step in plan), (statement, plan)
-        assert not any(step.startswith("SCAN") for step in plan), (statement, plan)
+        assert not any(scans_a_table(step) for step in plan), (statement, plan)
         assert any(step.startswith("SEARCH") and "(scope=?" in step for step in plan), plan
     latest = re.compile(
         r"SEARCH scope_entries USING (PRIMARY KEY|(COVERING )?INDEX \S+)"
@@ -256,7 +267,9 @@ def plan_client(busy_store: Store, settings: Settings) -> FlaskClient:
 def test_latest_posts_query_is_an_index_range_scan(
     busy_store: Store, plan_client: FlaskClient, path: str
 ) -> None:
-    assert_index_range_scans(explain(plan_client, path))
+    # The site and category feeds (every language) have archives.
+    archived = path.startswith(("/feeds/all.", "/feeds/category/"))
+    assert_index_range_scans(explain(plan_client, path), queries=5 if archived else 4)
 
 
 def test_plan_check_catches_a_sort_of_the_whole_category(busy_store: Store) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 
@@ -13,9 +14,10 @@ from feeds.store import Store
 
 @click.command()
 @with_store("create")
-def init(_settings: Settings, store: Store) -> None:
+def init(settings: Settings, store: Store) -> None:
     """Create the post store's schema in the configured database (runs the migrations)."""
     _say_schema(store)
+    _seal_archives(settings, store)
 
 
 @click.group("db")
@@ -25,9 +27,11 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @with_store("create")
-def db_upgrade(_settings: Settings, store: Store) -> None:
-    """Bring the schema to the newest migration, keeping every post."""
+def db_upgrade(settings: Settings, store: Store) -> None:
+    """Bring the schema to the newest migration, keeping every post, and seal the archives
+    a store written before archives existed has full."""
     _say_schema(store)
+    _seal_archives(settings, store)
 
 
 @db_group.command("current")
@@ -42,6 +46,20 @@ def db_current(_settings: Settings, store: Store) -> None:
     click.echo(f"database at {current or 'no schema'}, feeds needs {head}: {state}")
     if current != head:
         sys.exit(1)
+
+
+def _seal_archives(settings: Settings, store: Store) -> None:
+    from feeds.store.archives import seal_every_archive_scope
+    from feeds.store.index import touch_scopes
+
+    now = datetime.now(UTC)
+    with store.writing() as session:
+        sealed = seal_every_archive_scope(session, settings, now)
+        if sealed:  # so that running servers render those feeds again
+            touch_scopes(session, sealed, now, settings)
+        session.commit()
+    if sealed:
+        click.echo(f"archives sealed in {len(sealed)} feed scopes")
 
 
 def _say_schema(store: Store) -> None:

@@ -65,7 +65,7 @@ class Delivery:
             with self.store.writing() as session:
                 due = outbox.due_post_scopes(session, now)
                 if due:
-                    touch_scopes(session, due, now)
+                    touch_scopes(session, due, now, self.settings)
                 session.commit()
         with self.store.session() as session:
             waiting = [s for s in self.senders if outbox.has_work(session, s.name, now)]

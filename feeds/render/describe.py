@@ -33,7 +33,11 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     to the first page and the next, older one. The first page also links to each WebSub
     hub: it is the topic published to the hubs; an older page is never published, so a
     subscription to it would never hear of a change, and neither is a combined category
-    feed (a change would have to be published to every combination)."""
+    feed (a change would have to be published to every combination). The first page of a
+    feed with archives (RFC 5005 section 4) links to the newest (``prev-archive``); an
+    archive document links to that first page (``current``) and to the archive before it,
+    and says it is one. No archive links to the one after it: its bytes would change when
+    that one is sealed, and archives are served as immutable."""
     links = SiteLinks(settings)
     language = spec.language or settings.default_language
     updated = max(
@@ -42,14 +46,19 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     )
     feed_type = spec.format.mime_type
     alternate = links.scope_page(spec)
-    first_url = links.feed(spec.page(None))
+    first_url = links.feed(spec.at_archive(None))
     feed_links = [Link(links.feed(spec), "self", feed_type), Link(alternate, "alternate", HTML)]
-    if spec.before is None and not spec.combined:
+    if spec.archive is not None:
+        feed_links.append(Link(first_url, "current", feed_type))
+    elif spec.before is None and not spec.combined:
         feed_links += [Link(hub.url, "hub") for hub in settings.hubs]
     else:
         feed_links.append(Link(first_url, "first", feed_type))
     if content.next_page is not None:
         feed_links.append(Link(links.feed(spec.page(content.next_page)), "next", feed_type))
+    if content.prev_archive is not None:
+        previous = links.feed(spec.at_archive(content.prev_archive))
+        feed_links.append(Link(previous, "prev-archive", feed_type))
     return FeedDocument(
         id=first_url,
         title=feed_title(settings, spec, content.terms),
@@ -63,6 +72,7 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
         ttl_minutes=max(1, -(-settings.cache_max_age // 60)),  # max-age, rounded up
         entries=tuple(_entry(post, links) for post in content.posts),
         tombstones=tuple(Tombstone(d.entry_id, d.deleted, d.link) for d in content.deletions),
+        archive=spec.archive is not None,
     )
 
 

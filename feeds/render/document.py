@@ -64,8 +64,9 @@ class FeedDocument:
     first) and tombstones.
 
     ``links`` holds every feed-level link: self (the document's own URL), alternate (the
-    blog page it mirrors), hub (each WebSub hub, on the first page), and first/next for
-    RFC 5005 pages.
+    blog page it mirrors), hub (each WebSub hub, on the first page), first/next for
+    RFC 5005 pages, and current/prev-archive/next-archive for RFC 5005 archives;
+    ``archive`` marks an archive document (``<fh:archive/>``).
     """
 
     id: str
@@ -80,6 +81,7 @@ class FeedDocument:
     ttl_minutes: int
     entries: tuple[Entry, ...]
     tombstones: tuple[Tombstone, ...] = ()
+    archive: bool = False
 
     def link(self, rel: str) -> Link | None:
         """The first link with this relation, if any."""

@@ -12,6 +12,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from feeds.render.document import Entry, FeedDocument, Link
+from feeds.render.feed_history import mark_archive
 from feeds.render.media import add_image, register_media
 
 
@@ -34,6 +35,8 @@ def feed_generator(document: FeedDocument) -> FeedGenerator:
     generator.updated(document.updated)
     generator.lastBuildDate(document.updated)
     generator.ttl(document.ttl_minutes)
+    if document.archive:
+        mark_archive(generator)
     return generator
 
 

@@ -33,6 +33,7 @@ class Representation:
     ``revision`` is the scope revision it was rendered at; ``valid_until`` is when it goes
     stale with no write at all (a scheduled post falls due, a tombstone ages out);
     ``rendered_at`` is when it was read from the store, so known current then.
+    ``immutable``: a sealed archive (RFC 5005), which caches may keep for a year.
     """
 
     identity: bytes
@@ -43,6 +44,7 @@ class Representation:
     revision: int
     valid_until: datetime | None
     rendered_at: datetime
+    immutable: bool = False
 
     @classmethod
     def of(
@@ -51,6 +53,8 @@ class Representation:
         revision: int,
         valid_until: datetime | None,
         rendered_at: datetime | None = None,
+        *,
+        immutable: bool = False,
     ) -> Representation:
         """Compress and tag a feed rendered at ``rendered_at`` (default: now).
 
@@ -72,6 +76,7 @@ class Representation:
             revision=revision,
             valid_until=valid_until,
             rendered_at=rendered_at or datetime.now(UTC),
+            immutable=immutable,
         )
 
     @property

@@ -86,7 +86,11 @@ class FeedContent:
     is the cursor of the next, older page if there is one. ``valid_until`` is when it next
     changes with no write (a scheduled post falls due, a tombstone ages out), if ever.
     ``scopes`` are the store's keys of the feed scopes it was read from
-    (feeds.store.scopes): one, or one per category of a combined feed."""
+    (feeds.store.scopes): one, or one per category of a combined feed.
+
+    RFC 5005 archives: ``prev_archive`` is the number of the archive before this document
+    (on a subscription document, the newest sealed one); ``sealed`` says this is a sealed
+    archive, whose range never moves (only an edit of one of its posts changes it)."""
 
     terms: tuple[Term, ...]
     posts: tuple[PostRecord, ...]
@@ -94,6 +98,8 @@ class FeedContent:
     deletions: tuple[Deletion, ...] = ()
     valid_until: datetime | None = None
     scopes: tuple[str, ...] = ("site",)
+    prev_archive: int | None = None
+    sealed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

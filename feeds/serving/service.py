@@ -103,6 +103,9 @@ class FeedService:
                 now=now,
                 limit=self.settings.items_per_feed,
                 deleted_window=timedelta(days=self.settings.deleted_entries_days),
+                archive_size=self.settings.archive_size,
             )
         rendered = render_feed(spec, self.settings, content)
-        return Representation.of(rendered, revision, content.valid_until, rendered_at=now)
+        return Representation.of(
+            rendered, revision, content.valid_until, rendered_at=now, immutable=content.sealed
+        )

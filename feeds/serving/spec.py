@@ -8,6 +8,8 @@ The URL scheme, the one place it is written down in code:
     /feeds/tag/<slug>.{atom,rss,json}                one tag
     /feeds/author/<slug>.{atom,rss,json}             one author
     /<lang>/feeds/…                             any of the above, in one language
+    /feeds/all/archive/<n>.{atom,rss}                archive n of the site feed (RFC 5005)
+    /feeds/category/<slug>/archive/<n>.{atom,rss}    archive n of one category's feed
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ _MIME_TYPES = {
     FeedFormat.JSON: "application/feed+json",
 }
 _FORMAT_LABELS = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS", FeedFormat.JSON: "JSON Feed"}
+
+# The formats archive documents come in (RFC 5005 defines them for Atom and RSS 2.0).
+ARCHIVE_FORMATS = frozenset({FeedFormat.ATOM, FeedFormat.RSS})
 
 
 class FeedNotFound(LookupError):
@@ -101,6 +106,10 @@ class ScopeKind(StrEnum):
     AUTHOR = "author"
 
 
+class UnknownArchive(FeedNotFound):
+    pass
+
+
 class BadPageCursor(ValueError):
     """A query parameter (``field``: ``before`` on feeds) that is not a page cursor feeds made."""
 
@@ -145,23 +154,29 @@ _MAX_MICROS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseco
 MAX_POST_ID = 2**63 - 1
 _FEED_PATH = re.compile(
     r"(?:/(?P<language>[^/]+))?/feeds/"
-    r"(?:all|(?P<kind>category|tag|author)/(?P<slugs>[^/]+))\.(?P<format>[^/]+)"
+    r"(?:all|(?P<kind>category|tag|author)/(?P<slugs>[^/]+))"
+    r"(?:/archive/(?P<archive>[^/]+))?\.(?P<format>[^/]+)"
 )
 # Joins the categories of a combined feed in its URL; category slugs never hold it.
 COMBINING = "+"
+# Archive numbers as feeds writes them: no sign, no leading zero, and below 10**9, which
+# every database's integer holds.
+_ARCHIVE_NUMBER = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
     """Which feed: what it covers (``kind``, and the slugs of its category, categories, tag
     or author), an optional language, a format, and a page (the newest posts when
-    ``before`` is None, else those older than the cursor)."""
+    ``before`` is None, else those older than the cursor), or, with ``archive``, that
+    numbered archive document of the site or a category feed."""
 
     format: FeedFormat
     kind: ScopeKind = ScopeKind.SITE
     slugs: tuple[str, ...] = ()
     language: str | None = None
     before: PageCursor | None = None
+    archive: int | None = None
 
     @classmethod
     def parse(
@@ -172,13 +187,15 @@ class FeedSpec:
         slugs: str | None = None,
         language: str | None = None,
         before: str | None = None,
+        archive: str | None = None,
     ) -> FeedSpec:
         """Turn the parts of a feed URL into a spec, refusing unknown formats and languages,
-        (BadPageCursor) a malformed page cursor, and (BadCombination) categories combined
-        beyond ``max_combined_categories``, named twice or left empty; FeedMoved when the
-        categories are not in their canonical (sorted) order.
+        (BadPageCursor) a malformed page cursor, (BadCombination) categories combined
+        beyond ``max_combined_categories``, named twice or left empty, and (UnknownArchive)
+        an archive number feeds never writes or an archive of a feed that has none;
+        FeedMoved when the categories are not in their canonical (sorted) order.
 
-        Whether the categories, tag or author exist is for the store to say.
+        Whether the categories, tag, author or archive exist is for the store to say.
         """
         try:
             feed_format = FeedFormat(fmt)
@@ -190,6 +207,8 @@ class FeedSpec:
         cursor = PageCursor.parse(before) if before is not None else None
         names = _slugs_of(settings, kind, slugs) if slugs is not None else ()
         spec = cls(feed_format, kind, names, language, cursor)
+        if archive is not None:
+            spec = replace(spec, archive=_archive_number(archive, spec))
         if names != tuple(sorted(names)):
             raise FeedMoved(replace(spec, slugs=tuple(sorted(names))))
         return spec
@@ -212,6 +231,7 @@ class FeedSpec:
             found["slugs"],
             found["language"],
             before[0] if before else None,
+            found["archive"],
         )
 
     @property
@@ -219,6 +239,8 @@ class FeedSpec:
         """The path of this feed in the URL scheme above (with ``?before=`` for older pages)."""
         prefix = f"/{self.language}" if self.language else ""
         name = f"{self.kind.value}/{COMBINING.join(self.slugs)}" if self.slugs else "all"
+        if self.archive is not None:
+            name += f"/archive/{self.archive}"
         page = f"?before={self.before}" if self.before else ""
         return f"{prefix}/feeds/{name}.{self.format.value}{page}"
 
@@ -226,10 +248,26 @@ class FeedSpec:
         """The same feed, at another page (None: the first, newest page)."""
         return replace(self, before=before)
 
+    def at_archive(self, number: int | None) -> FeedSpec:
+        """The same feed's archive ``number``; None: its subscription document (the first
+        page, which RFC 5005 archive documents call ``current``)."""
+        return replace(self, before=None, archive=number)
+
     @property
     def combined(self) -> bool:
         """Whether the feed combines several categories."""
         return len(self.slugs) > 1
+
+    @property
+    def has_archives(self) -> bool:
+        """Whether this feed's scope has RFC 5005 archives: the site's and each single
+        category's, in every language. Archives are linked and served in ARCHIVE_FORMATS;
+        the first page holds the same posts in every format."""
+        return (
+            self.kind in (ScopeKind.SITE, ScopeKind.CATEGORY)
+            and len(self.slugs) <= 1
+            and self.language is None
+        )
 
     @property
     def scope(self) -> str:
@@ -239,6 +277,24 @@ class FeedSpec:
             return "language" if self.language else "site"
         word = "categories" if self.combined else self.kind.name.lower()
         return f"{word}+language" if self.language else word
+
+
+def _archive_number(text: str, spec: FeedSpec) -> int:
+    """The archive number of a feed URL; UnknownArchive for one feeds never writes or an
+    archive of a feed that has none, UnknownFormat for a format archives do not come in,
+    BadPageCursor for a page of an archive."""
+    if _ARCHIVE_NUMBER.fullmatch(text) is None:
+        raise UnknownArchive(f"no archive {printable(text)!r}: archives are numbered from 1")
+    if spec.format not in ARCHIVE_FORMATS:
+        known = ", ".join(sorted(f.value for f in ARCHIVE_FORMATS))
+        raise UnknownFormat(f"archives come as {known}, not {spec.format.value!r}")
+    if not spec.has_archives:
+        raise UnknownArchive(
+            "only the site feed and single-category feeds (every language) have archives"
+        )
+    if spec.before is not None:
+        raise BadPageCursor("before", "an archive is one document, not paged")
+    return int(text)
 
 
 def _slugs_of(settings: Settings, kind: ScopeKind, text: str) -> tuple[str, ...]:

@@ -52,6 +52,8 @@ class Settings:
     max_combined_categories: int = 4
     # /feeds.json lists a tag's feeds once the tag has this many published posts.
     tag_feed_min_posts: int = 3
+    # Posts per sealed archive document (RFC 5005 archived feeds of the site and categories).
+    archive_size: int = 100
     cache_max_age: int = 300
     # Shared caches (a CDN, a proxy): how long they hold a feed (s-maxage, at most
     # cache_max_age), and, with cdn_max_age, how long a CDN that is purged on change may.
@@ -101,7 +103,7 @@ class Settings:
                 f"default_language: {self.default_language!r} is not one of languages "
                 f"({', '.join(self.languages)})"
             )
-        for name in ("items_per_feed", "max_combined_categories"):
+        for name in ("items_per_feed", "max_combined_categories", "archive_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be at least 1")
         for name in (

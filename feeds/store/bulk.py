@@ -69,7 +69,7 @@ def bulk_create_posts(
     """
     if batch < 1:
         raise ValueError("batch must be at least 1")
-    loader = _BulkLoader(session, now or datetime.now(UTC))
+    loader = _BulkLoader(session, settings, now or datetime.now(UTC))
     iterator, count = iter(inputs), 0
     while chunk := list(islice(iterator, batch)):
         posts = [clean_post(data, settings, loader.now) for data in chunk]
@@ -100,7 +100,7 @@ class UpsertBatch:
         self.session = session
         self.settings = settings
         self.free_slug = free_slug
-        self.loader = _BulkLoader(session, datetime.now(UTC))
+        self.loader = _BulkLoader(session, settings, datetime.now(UTC))
         self.taken = TakenKeys()
         self.held_back: list[CleanPost] = []
         self.prepared = self._prepare(inputs)
@@ -173,8 +173,9 @@ class _StoredAuthor:
 class _BulkLoader:
     """Writes batches of checked new posts: the session, and the terms and authors seen."""
 
-    def __init__(self, session: Session, now: datetime) -> None:
+    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
         self.session = session
+        self.settings = settings
         self.now = now
         self.categories: dict[str, Category] = {}
         self.tags: dict[str, int] = {}
@@ -182,12 +183,13 @@ class _BulkLoader:
 
     def load(self, posts: Sequence[CleanPost]) -> None:
         """Insert posts whose ids and slugs are free, their links and scope rows; revive
-        their tombstones and move the revisions of the scopes they are in."""
+        their tombstones and move the revisions of the scopes they are in (sealing their
+        full archives, once for the batch)."""
         entry_ids = [post.entry_id or new_entry_id() for post in posts]
         post_ids = self._insert_posts(posts, entry_ids)
         touched = self._insert_relations(posts, post_ids)
         revive_entries(self.session, [post.entry_id for post in posts if post.entry_id])
-        touch_scopes(self.session, touched, self.now)
+        touch_scopes(self.session, touched, self.now, self.settings)
 
     def forget_authors(self) -> None:
         """Forget what the authors' e-mails and URIs were: another write may have set them."""

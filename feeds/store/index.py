@@ -18,6 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from feeds.serving.spec import ScopeKind
+from feeds.settings import Settings
+from feeds.store.archives import seal_archives
 from feeds.store.models import STORE_SCOPE, Post, PostStatus, ScopeEntry, ScopeRevision
 from feeds.store.outbox import record_changes, record_every_scope
 from feeds.store.scopes import scope_key
@@ -66,26 +68,39 @@ def is_live(status: PostStatus, published: datetime | None) -> bool:
     return status is PostStatus.PUBLISHED and published is not None
 
 
-def reindex(session: Session, post: Post, old_scopes: list[str], now: datetime) -> None:
-    """Make the post's ScopeEntry rows match it, and move the revisions of old and new scopes."""
+def reindex(
+    session: Session, post: Post, old_scopes: list[str], now: datetime, settings: Settings
+) -> None:
+    """Make the post's ScopeEntry rows match it, and move the revisions of old and new scopes
+    (sealing their full archives, by ``settings``)."""
     session.execute(delete(ScopeEntry).where(ScopeEntry.post_id == post.id))
     new_scopes = live_scopes(post)
     session.add_all(
         ScopeEntry(scope=scope, published=post.published, post_id=post.id) for scope in new_scopes
     )
     session.flush()
-    touch_scopes(session, [*old_scopes, *new_scopes], now)
+    touch_scopes(session, [*old_scopes, *new_scopes], now, settings)
 
 
-def touch_scopes(session: Session, scopes: Iterable[str], now: datetime) -> None:
-    """Move on the store's revision, give each touched scope that revision, and record the
-    change in the outbox for the senders (feeds/push/).
+def touch_scopes(
+    session: Session, scopes: Iterable[str], now: datetime, settings: Settings | None
+) -> None:
+    """Move on the store's revision, give each touched scope that revision, record the
+    change in the outbox for the senders (feeds/push/), and seal the archives that are now
+    full in the archive scopes among them (feeds.store.archives: ``settings`` says their
+    sizes; None only for a write that touches no scope, as making a category).
 
     Revisions come from one counter for the whole store, so that no two states of any scopes
     share a number: a category made again under a deleted one's slug (a new scope, its
     revision starting afresh) can never be taken for the old one's cached feed."""
     touched = sorted(set(scopes) - {STORE_SCOPE})
+    # First: the store's revision row is locked until the transaction ends, so concurrent
+    # writers seal one after the other, each seeing the bounds the one before wrote.
     revision = _next_store_revision(session, now)
+    if settings is not None:
+        seal_archives(session, touched, settings, now)
+    elif touched:
+        raise ValueError("a write that touches feed scopes seals their archives: pass settings")
     record_changes(session, touched, now)
     rows = [{"scope": scope, "revision": revision, "changed": now} for scope in touched]
     if not rows:

@@ -213,6 +213,25 @@ class DeletedEntry(Base):
     link: Mapped[str] = mapped_column(String(2000))
 
 
+class ArchiveBound(Base):
+    """Where a scope's sealed archive ``number`` ends (RFC 5005 archived feeds).
+
+    Archive n holds the scope's ScopeEntry rows after archive n-1's bound, up to and
+    including its own (``last_published``, ``last_post_id``), ascending. A bound is written
+    once, when the scope has enough posts after the previous one (feeds.store.archives),
+    and never moves: the archive keeps its URL and its range for ever.
+    """
+
+    __tablename__ = "archive_bounds"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_published: Mapped[datetime]
+    last_post_id: Mapped[int] = mapped_column(Integer)
+    sealed: Mapped[datetime]
+
+
 class ScopeRevision(Base):
     """How many times a scope's content changed, and when it last did.
 

@@ -10,12 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import (
     ColumnElement,
     Select,
-    SQLColumnExpression,
-    and_,
     func,
-    literal,
     select,
-    tuple_,
     union,
 )
 from sqlalchemy.orm import Session, selectinload
@@ -30,10 +26,26 @@ from feeds.serving.content import (
     PostRecord,
     Term,
 )
-from feeds.serving.spec import MAX_POST_ID, FeedSpec, PageCursor, ScopeKind, UnknownCategory
+from feeds.serving.spec import (
+    ARCHIVE_FORMATS,
+    MAX_POST_ID,
+    FeedSpec,
+    PageCursor,
+    ScopeKind,
+    UnknownArchive,
+    UnknownCategory,
+)
+from feeds.store.archives import (
+    archive_range,
+    bound_position,
+    newest_archive_number,
+    subscription_size,
+)
 from feeds.store.cleaning import xml_safe
+from feeds.store.keyset import past
 from feeds.store.models import (
     TERM_MODELS,
+    ArchiveBound,
     Author,
     Category,
     DeletedEntry,
@@ -46,7 +58,6 @@ from feeds.store.models import (
     post_listing_date,
 )
 from feeds.store.scopes import KIND_PREFIX, feed_scopes, scope_parts
-from feeds.store.types import UTCDateTime
 
 # What a post's every reader loads with it: its categories, tags, authors and enclosures.
 POST_RELATIONS = (
@@ -82,6 +93,9 @@ def category_by_slug(session: Session, slug: str) -> Category:
     return category
 
 
+_NEWEST_FIRST = (ScopeEntry.published.desc(), ScopeEntry.post_id.desc())
+
+
 def latest_posts_statement(
     scopes: Sequence[str], now: datetime, limit: int, before: PageCursor | None = None
 ) -> Select[Post]:
@@ -96,12 +110,8 @@ def latest_posts_statement(
     """
     if len(scopes) == 1:
         statement = select(Post).join(ScopeEntry, ScopeEntry.post_id == Post.id)
-        statement = statement.where(ScopeEntry.scope == scopes[0], ScopeEntry.published <= now)
-        if before is not None:
-            statement = statement.where(_below(before, ScopeEntry.published, ScopeEntry.post_id))
-        return statement.order_by(ScopeEntry.published.desc(), ScopeEntry.post_id.desc()).limit(
-            limit
-        )
+        statement = statement.where(*_newest_in(scopes[0], now, before))
+        return statement.order_by(*_NEWEST_FIRST).limit(limit)
     walks = [_index_walk(scope, now, limit, before).subquery() for scope in scopes]
     merged = union(*(select(walk.c.published, walk.c.post_id) for walk in walks)).subquery()
     return (
@@ -118,11 +128,17 @@ def _index_walk(
     """The positions of the ``limit`` newest posts of one scope: a backwards range scan of
     its index rows, from ``now`` or from the cursor."""
     statement = select(ScopeEntry.published, ScopeEntry.post_id).where(
-        ScopeEntry.scope == scope, ScopeEntry.published <= now
+        *_newest_in(scope, now, before)
     )
+    return statement.order_by(*_NEWEST_FIRST).limit(limit)
+
+
+def _newest_in(scope: str, now: datetime, before: PageCursor | None) -> list[ColumnElement[bool]]:
+    """The conditions of a walk down one scope's index: visible at ``now``, below ``before``."""
+    conditions = [ScopeEntry.scope == scope, ScopeEntry.published <= now]
     if before is not None:
-        statement = statement.where(_below(before, ScopeEntry.published, ScopeEntry.post_id))
-    return statement.order_by(ScopeEntry.published.desc(), ScopeEntry.post_id.desc()).limit(limit)
+        conditions.append(past(before, ScopeEntry.published, ScopeEntry.post_id, older=True))
+    return conditions
 
 
 def feed_terms(session: Session, spec: FeedSpec) -> tuple[tuple[int, Term], ...]:
@@ -140,24 +156,41 @@ def feed_terms(session: Session, spec: FeedSpec) -> tuple[tuple[int, Term], ...]
 
 
 def feed_content(
-    session: Session, spec: FeedSpec, now: datetime, limit: int, deleted_window: timedelta
+    session: Session,
+    spec: FeedSpec,
+    now: datetime,
+    limit: int,
+    deleted_window: timedelta,
+    archive_size: int,
 ) -> FeedContent:
-    """The terms, the latest ``limit`` published posts of the page, the cursor of the next
-    (older) page, and, on the first page, the deletions within ``deleted_window``, of the
-    feed ``spec`` at ``now``."""
+    """The terms, the latest published posts of the page, the cursor of the next (older)
+    page, and, on the first page, the deletions within ``deleted_window``, of the feed
+    ``spec`` at ``now``; for an archive, archive_content.
+
+    A page holds ``limit`` posts, except the first page of a feed with archives (RFC 5005
+    section 4), its subscription document: every post after its newest archive (at least
+    ``limit``; feeds.store.archives.subscription_size, by ``archive_size``), in every
+    format, and in Atom and RSS a link to that archive."""
     terms = feed_terms(session, spec)
     scopes = feed_scopes(spec, {term.slug: term_id for term_id, term in terms})
-    statement = latest_posts_statement(scopes, now, limit + 1, spec.before).options(*POST_RELATIONS)
+    named = tuple(term for _, term in terms)
+    if spec.archive is not None:
+        return archive_content(session, scopes[0], named, spec.archive)
+    page_size, newest_archive = limit, None
+    if spec.has_archives and spec.before is None:
+        page_size, newest_archive = subscription_size(session, scopes[0], now, limit, archive_size)
+    statement = latest_posts_statement(scopes, now, page_size + 1, spec.before).options(
+        *POST_RELATIONS
+    )
     posts = session.scalars(statement).all()
     next_page = None
-    if len(posts) > limit:
-        posts = posts[:limit]
+    if len(posts) > page_size:
+        posts = posts[:page_size]
         last = posts[-1]
         if last.published is None:
             raise RuntimeError("a post in a feed is published")
         next_page = PageCursor(last.published, last.id)
     records = tuple(post_record(post) for post in posts)
-    named = tuple(term for _, term in terms)
     if spec.before is not None:
         # An older page only changes with a write: scheduled posts are newer than any cursor.
         return FeedContent(named, records, next_page=next_page, scopes=scopes)
@@ -192,6 +225,47 @@ def feed_content(
         ),
         valid_until=min((c for c in changes if c is not None), default=None),
         scopes=scopes,
+        prev_archive=newest_archive if spec.format in ARCHIVE_FORMATS else None,
+    )
+
+
+def archive_content(
+    session: Session, scope: str, terms: tuple[Term, ...], number: int
+) -> FeedContent:
+    """Sealed archive ``number`` of ``scope``, newest first: the index range between its
+    bound and the previous one; UnknownArchive if it is not sealed. Archives carry no
+    tombstones: the subscription document does."""
+    bounds = {
+        bound.number: bound
+        for bound in session.scalars(
+            select(ArchiveBound).where(
+                ArchiveBound.scope == scope, ArchiveBound.number.in_([number - 1, number])
+            )
+        )
+    }
+    if number not in bounds:
+        newest = session.scalar(newest_archive_number(scope))
+        sealed = f"its archives are 1 to {newest}" if newest else "it has none yet"
+        raise UnknownArchive(f"no archive {number} of this feed ({sealed})")
+    lower = bounds.get(number - 1)
+    if number > 1 and lower is None:
+        raise RuntimeError(f"archive {number - 1} of {scope} has its bound")
+    statement = (
+        post_query()
+        .join(ScopeEntry, ScopeEntry.post_id == Post.id)
+        .where(
+            *archive_range(
+                scope, bound_position(lower) if lower else None, bound_position(bounds[number])
+            )
+        )
+        .order_by(*_NEWEST_FIRST)
+    )
+    return FeedContent(
+        terms=terms,
+        posts=tuple(post_record(post) for post in session.scalars(statement)),
+        scopes=(scope,),
+        prev_archive=number - 1 if number > 1 else None,
+        sealed=True,
     )
 
 
@@ -321,17 +395,6 @@ def all_categories(session: Session) -> Sequence[Term]:
     return [Term(slug, name) for slug, name in rows]
 
 
-def _below(
-    cursor: PageCursor, date: SQLColumnExpression[datetime], post_id: SQLColumnExpression[int]
-) -> ColumnElement[bool]:
-    """The keyset condition of an older page: (date, post id) below the cursor's position.
-
-    The row value is PostgreSQL's index condition; SQLite starts its walk down an index on
-    an expression (ix_posts_listing) only from the plain ``date <=`` before it."""
-    published = literal(cursor.published, UTCDateTime())
-    return and_(date <= published, tuple_(date, post_id) < tuple_(published, cursor.post_id))
-
-
 # --- the admin API's reads -------------------------------------------------------------
 
 
@@ -367,7 +430,7 @@ def list_posts(
     """
     statement = post_query().add_columns(post_listing_date).where(*_conditions(filters))
     if before is not None:
-        statement = statement.where(_below(before, post_listing_date, Post.id))
+        statement = statement.where(past(before, post_listing_date, Post.id, older=True))
     statement = statement.order_by(post_listing_date.desc(), Post.id.desc())
     # One row more than asked says whether there is a next page.
     rows = session.execute(statement.limit(limit + 1)).all()

@@ -41,7 +41,7 @@ def create_category(session: Session, slug: str, name: str) -> Category:
     category = Category(slug=slug, name=clean_text("name", name, required=True))
     session.add(category)
     session.flush()
-    touch_scopes(session, [], datetime.now(UTC))
+    touch_scopes(session, [], datetime.now(UTC), None)
     return category
 
 
@@ -51,7 +51,7 @@ def ensure_category(session: Session, slug: str, name: str) -> Category:
     category = stored_term(
         session, Category, TermInput(slug, clean_text("name", name, required=True))
     )
-    touch_scopes(session, [], datetime.now(UTC))  # so that every process learns of it
+    touch_scopes(session, [], datetime.now(UTC), None)  # so that every process learns of it
     return category
 
 
@@ -89,7 +89,7 @@ def delete_category(
         if move_to is not None and move_to not in post.categories:
             post.categories.append(move_to)
         session.flush()
-        reindex(session, post, old_scopes, now)
+        reindex(session, post, old_scopes, now, settings)
     session.delete(category)
     session.flush()
     touch_every_scope(session, now)

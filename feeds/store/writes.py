@@ -100,7 +100,7 @@ def create_post(
     session.add(post)
     session.flush()
     revive_entries(session, [entry_id])
-    reindex(session, post, old_scopes=[], now=now)
+    reindex(session, post, old_scopes=[], now=now, settings=settings)
     return post
 
 
@@ -136,7 +136,7 @@ def update_post(
     if changed:
         post.updated = cleaned.updated or now
         session.flush()
-        reindex(session, post, old_scopes, now)
+        reindex(session, post, old_scopes, now, settings)
     return changed
 
 
@@ -184,7 +184,7 @@ def delete_post(
     session.execute(delete(ScopeEntry).where(ScopeEntry.post_id == post.id))
     session.delete(post)
     session.flush()
-    touch_scopes(session, scopes, now)
+    touch_scopes(session, scopes, now, settings)
 
 
 def available_slug(session: Session, language: str, wanted: str) -> str:

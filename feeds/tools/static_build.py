@@ -2,11 +2,14 @@
 
 ``build_static(service, directory)`` writes each feed's first page at its URL path
 (``feeds/all.atom``, ``fr/feeds/category/tech.rss``…) with a ``.gz`` sibling, and
-``feeds.json``. It is incremental: a manifest remembers the revision each file was built
-at, and only feeds whose revision moved (or whose scheduled post fell due) are rendered
-again; a file is rewritten only when its bytes changed, atomically (write, then rename),
-with its modification time set to the feed's own update time, so that the file server's
-Last-Modified is honest.
+``feeds.json``, and every sealed archive document of the site and category feeds (RFC
+5005, ``feeds/all/archive/3.atom``). It is incremental: a manifest remembers the revision each
+file was built at, and only feeds whose revision moved (or whose scheduled post fell due)
+are rendered again; a file is rewritten only when its bytes changed, atomically (write,
+then rename), with its modification time set to the feed's own update time, so that the
+file server's Last-Modified is honest. An archive is written once and never rendered again
+while its file is there: a site has many, and its range never moves (an edit inside it
+reaches the served feeds, not the export; delete the file to have it written again).
 """
 
 from __future__ import annotations
@@ -14,13 +17,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.render.index import feed_index, listed_feeds
 from feeds.serving.service import FeedService
+from feeds.serving.spec import ARCHIVE_FORMATS, FeedFormat, FeedSpec, ScopeKind
 from feeds.store import queries
+from feeds.store.archives import newest_archive_number
+from feeds.store.revisions import RevisionView
 
 MANIFEST = ".feeds-build.json"
 
@@ -45,14 +52,19 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     with service.store.session() as session:
         categories = {c.slug: c for c in queries.all_categories(session)}
         listed = queries.listed_terms(session, now, service.settings.tag_feed_min_posts)
-    specs = listed_feeds(service.settings, categories, listed)
+    specs = listed_feeds(service.settings, categories, listed) + _every_archive(
+        service, view, categories
+    )
     result = BuildResult()
     manifest: dict[str, dict[str, object]] = {}
     for spec in specs:
         name = spec.path.lstrip("/")
         revision = view.revision_for(spec)
         known = previous.get(name)
-        if known and known["revision"] == revision and _still_valid(known, now):
+        sealed_and_written = spec.archive is not None and (directory / name).is_file()
+        if known and (
+            sealed_and_written or (known["revision"] == revision and _still_valid(known, now))
+        ):
             manifest[name] = known
             result.skipped.append(name)
             continue
@@ -79,6 +91,24 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     _write_atomically(directory / "feeds.json", index.encode(), now.timestamp())
     _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode(), now.timestamp())
     return result
+
+
+def _every_archive(
+    service: FeedService, view: RevisionView, categories: Iterable[str]
+) -> list[FeedSpec]:
+    """Every archive document of the site feed and each category's, in each format."""
+    archived = [(ScopeKind.SITE, ()), *((ScopeKind.CATEGORY, (slug,)) for slug in categories)]
+    archives = []
+    with service.store.session() as session:
+        for kind, slugs in archived:
+            feed = FeedSpec(FeedFormat.ATOM, kind, slugs)
+            sealed = session.scalar(newest_archive_number(view.scopes_of(feed)[0])) or 0
+            archives += [
+                replace(feed, format=fmt).at_archive(number)
+                for number in range(1, sealed + 1)
+                for fmt in sorted(ARCHIVE_FORMATS)
+            ]
+    return archives
 
 
 def _still_valid(known: dict[str, object], now: datetime) -> bool:

@@ -26,7 +26,12 @@ from feeds.server.metrics import FEED_ROUTE
 from feeds.serving.service import FeedService
 from feeds.serving.spec import FeedSpec
 from feeds.web.errors import ErrorAnswer, error_answer, error_for
-from feeds.web.http import Answer, feed_cache_control, representation_answer
+from feeds.web.http import (
+    IMMUTABLE_CACHE_CONTROL,
+    Answer,
+    feed_cache_control,
+    representation_answer,
+)
 from feeds.web.ops import record_request
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -86,11 +91,12 @@ class FeedEndpoint:
             allow = (("Allow", ALLOWED_METHODS),)
             return error_answer(ErrorAnswer(405, message, headers=allow)), None
         served = self.service.representation(spec)
+        representation = served.representation
         answer = representation_answer(
             environ,
-            served.representation,
+            representation,
             spec.format.media_type,
-            self.cache_control,
+            IMMUTABLE_CACHE_CONTROL if representation.immutable else self.cache_control,
             served.stale_seconds,
         )
         return answer, served.cache

@@ -63,6 +63,15 @@ def feed_cache_control(settings: Settings) -> tuple[tuple[str, str], ...]:
     return tuple(headers)
 
 
+# A sealed archive (RFC 5005): its range never moves, so any cache may keep it a year and
+# need not revalidate it; an edit inside it is announced by a purge of its scope's key, and
+# a deletion by the subscription document's tombstone.
+IMMUTABLE_CACHE_CONTROL = (
+    ("Cache-Control", "public, max-age=31536000, immutable"),
+    ("Vary", "Accept-Encoding"),
+)
+
+
 def _stale_directives(settings: Settings) -> list[str]:
     stale = []
     if settings.stale_while_revalidate_seconds > 0:

@@ -23,6 +23,8 @@ FEED_RULES = (
     "/feeds/<any(category,tag,author):kind>/<slug>.<format>",
     "/<lang>/feeds/all.<format>",
     "/<lang>/feeds/<any(category,tag,author):kind>/<slug>.<format>",
+    "/feeds/all/archive/<int:archive>.<format>",
+    "/feeds/category/<slug>/archive/<int:archive>.<format>",
 )
 for _rule in FEED_RULES:
     blueprint.add_url_rule(_rule, endpoint="feed", build_only=True)
