@@ -41,7 +41,11 @@ def test_atom_entry_links_keep_rel_and_type(demo_client: FlaskClient) -> None:
     root = etree.fromstring(demo_client.get("/feeds/all.atom").data)
     links = root.xpath("//a:entry/a:link", namespaces=ATOM)
     assert links
-    assert {(link.get("rel"), link.get("type")) for link in links} == {("alternate", "text/html")}
+    assert {(link.get("rel"), link.get("type")) for link in links} == {
+        ("alternate", "text/html"),
+        ("enclosure", "audio/mpeg"),  # the demo's podcast episodes
+        ("enclosure", "audio/ogg"),
+    }
 
 
 def test_one_description_serves_every_format(settings: Settings) -> None:
