@@ -121,7 +121,10 @@ def assert_walk_finds_every_post_once(
         seen += [entry.id for entry in parsed.entries]
         document_links = links(body)
         assert document_links["self"] == url
-        assert "next-archive" not in document_links  # so that an archive's bytes never change
+        if position <= 1:  # the feed, and the newest archive, have no newer archive
+            assert "next-archive" not in document_links
+        else:
+            assert document_links["next-archive"] == documents[position - 1][0]
         if position == 0:
             assert not is_archive(body) and "current" not in document_links
             continue
@@ -198,7 +201,11 @@ def test_feeds_without_archives_hold_items_per_feed_and_link_no_archive(
 def test_every_archive_is_immutable_and_revalidates_with_its_etag(
     archived: FlaskClient,
 ) -> None:
-    for number in range(1, 7):
+    newest = archived.get("/feeds/all/archive/6.rss")
+    assert newest.headers["Cache-Control"] != IMMUTABLE  # it will link archive 7 when sealed
+    assert "max-age=300" in newest.headers["Cache-Control"]
+    assert archived.get("/feeds/all/archive/7.rss").status_code == 404
+    for number in range(1, 6):
         path = f"/feeds/all/archive/{number}.rss"
         response = archived.get(path)
         assert response.headers["Cache-Control"] == IMMUTABLE
@@ -211,21 +218,29 @@ def test_every_archive_is_immutable_and_revalidates_with_its_etag(
     assert zipped.headers["Content-Encoding"] == "gzip"
 
 
-def test_adding_posts_seals_new_archives_and_never_changes_an_existing_one(
+def test_adding_posts_seals_new_archives_and_never_changes_an_existing_ones_entries(
     store: Store, archive_settings: Settings
 ) -> None:
+    """An archive's entries never change; its bytes change once, when the next archive is
+    sealed and it gains its next-archive link, and never again: it is then served immutable."""
     client = create_app(archive_settings).test_client()
-    archives: dict[str, tuple[bytes, str]] = {}
+    entries: dict[str, list[str]] = {}
+    final: dict[str, tuple[bytes, str]] = {}
     for number in range(16):
         write_posts(store, archive_settings, 1, start=number)
         for fmt in ("atom", "rss"):
             documents = assert_walk_finds_every_post_once(client, store, "all", fmt, None)
             # items_per_feed to items_per_feed + archive_size - 1 posts, once it has 2.
             assert min(number + 1, 2) <= len(parse_feed(documents[0][1]).entries) <= 4
-            for url, _ in documents[1:]:
+            for url, body in documents[1:]:
+                ids = [entry.id for entry in parse_feed(body).entries]
+                assert entries.setdefault(url, ids) == ids, url
                 response = get(client, url)
-                known = archives.setdefault(url, (response.data, response.headers["ETag"]))
-                assert known == (response.data, response.headers["ETag"]), url
+                if response.headers["Cache-Control"] == IMMUTABLE:
+                    known = final.setdefault(url, (response.data, response.headers["ETag"]))
+                    assert known == (response.data, response.headers["ETag"]), url
+                    assert "next-archive" in links(response.data)
+    archives = entries
     # 16 posts: sealed once 5 follow the last bound, 3 at a time.
     assert sorted(archives) == sorted(
         f"{BASE_URL}/feeds/all/archive/{n}.{fmt}" for n in range(1, 5) for fmt in ("atom", "rss")
@@ -390,6 +405,14 @@ def test_static_export_writes_each_archive_once(
     written_at = sealed.stat().st_mtime_ns, sealed.stat().st_ino
     write_posts(store, archive_settings, 3, start=6)  # archive 2: p3-p5
     second = build_static(service, tmp_path)
-    assert {"feeds/all/archive/1.atom", "feeds/all/archive/1.rss"} <= set(second.skipped)
+    # archive 1 is written once more: it now links archive 2, and is final
+    assert {"feeds/all/archive/1.atom", "feeds/all/archive/1.rss"} <= set(second.written)
     assert {"feeds/all/archive/2.atom", "feeds/all/archive/2.rss"} <= set(second.written)
-    assert (sealed.stat().st_mtime_ns, sealed.stat().st_ino) == written_at
+    assert b"next-archive" in sealed.read_bytes()
+    rewritten_at = sealed.stat().st_mtime_ns, sealed.stat().st_ino
+    assert rewritten_at[1] != written_at[1]  # a new file (written whole, then renamed)
+    write_posts(store, archive_settings, 3, start=9)  # archive 3: p6-p8
+    third = build_static(service, tmp_path)
+    assert {"feeds/all/archive/1.atom", "feeds/all/archive/1.rss"} <= set(third.skipped)
+    assert {"feeds/all/archive/2.atom", "feeds/all/archive/2.rss"} <= set(third.written)
+    assert (sealed.stat().st_mtime_ns, sealed.stat().st_ino) == rewritten_at

@@ -35,9 +35,8 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     subscription to it would never hear of a change, and neither is a combined category
     feed (a change would have to be published to every combination). The first page of a
     feed with archives (RFC 5005 section 4) links to the newest (``prev-archive``); an
-    archive document links to that first page (``current``) and to the archive before it,
-    and says it is one. No archive links to the one after it: its bytes would change when
-    that one is sealed, and archives are served as immutable."""
+    archive document links to that first page (``current``), to the archive before it and
+    to the one after it once that is sealed, and says it is one."""
     links = SiteLinks(settings)
     language = spec.language or settings.default_language
     updated = max(
@@ -59,6 +58,9 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     if content.prev_archive is not None:
         previous = links.feed(spec.at_archive(content.prev_archive))
         feed_links.append(Link(previous, "prev-archive", feed_type))
+    if content.next_archive is not None:
+        following = links.feed(spec.at_archive(content.next_archive))
+        feed_links.append(Link(following, "next-archive", feed_type))
     return FeedDocument(
         id=first_url,
         title=feed_title(settings, spec, content.terms),

@@ -33,7 +33,8 @@ class Representation:
     ``revision`` is the scope revision it was rendered at; ``valid_until`` is when it goes
     stale with no write at all (a scheduled post falls due, a tombstone ages out);
     ``rendered_at`` is when it was read from the store, so known current then.
-    ``immutable``: a sealed archive (RFC 5005), which caches may keep for a year.
+    ``immutable``: a sealed archive (RFC 5005) that links the next one: its bytes are final,
+    so caches may keep it for a year.
     """
 
     identity: bytes

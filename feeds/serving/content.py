@@ -89,8 +89,9 @@ class FeedContent:
     (feeds.store.scopes): one, or one per category of a combined feed.
 
     RFC 5005 archives: ``prev_archive`` is the number of the archive before this document
-    (on a subscription document, the newest sealed one); ``sealed`` says this is a sealed
-    archive, whose range never moves (only an edit of one of its posts changes it)."""
+    (on a subscription document, the newest sealed one), ``next_archive`` the one after it
+    if it is sealed; ``sealed`` says this is a sealed archive, whose range never moves
+    (only an edit of one of its posts changes it)."""
 
     terms: tuple[Term, ...]
     posts: tuple[PostRecord, ...]
@@ -99,7 +100,14 @@ class FeedContent:
     valid_until: datetime | None = None
     scopes: tuple[str, ...] = ("site",)
     prev_archive: int | None = None
+    next_archive: int | None = None
     sealed: bool = False
+
+    @property
+    def final(self) -> bool:
+        """Whether this is an archive whose bytes are final: sealed, and linking the next
+        one, so that no link is left to add (caches may keep it for good)."""
+        return self.sealed and self.next_archive is not None
 
 
 @dataclass(frozen=True, slots=True)

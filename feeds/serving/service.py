@@ -107,5 +107,5 @@ class FeedService:
             )
         rendered = render_feed(spec, self.settings, content)
         return Representation.of(
-            rendered, revision, content.valid_until, rendered_at=now, immutable=content.sealed
+            rendered, revision, content.valid_until, rendered_at=now, immutable=content.final
         )

@@ -233,13 +233,14 @@ def archive_content(
     session: Session, scope: str, terms: tuple[Term, ...], number: int
 ) -> FeedContent:
     """Sealed archive ``number`` of ``scope``, newest first: the index range between its
-    bound and the previous one; UnknownArchive if it is not sealed. Archives carry no
-    tombstones: the subscription document does."""
+    bound and the previous one, and whether a newer archive is sealed; UnknownArchive if it
+    is not sealed. Archives carry no tombstones: the subscription document does."""
     bounds = {
         bound.number: bound
         for bound in session.scalars(
             select(ArchiveBound).where(
-                ArchiveBound.scope == scope, ArchiveBound.number.in_([number - 1, number])
+                ArchiveBound.scope == scope,
+                ArchiveBound.number.in_([number - 1, number, number + 1]),
             )
         )
     }
@@ -265,6 +266,7 @@ def archive_content(
         posts=tuple(post_record(post) for post in session.scalars(statement)),
         scopes=(scope,),
         prev_archive=number - 1 if number > 1 else None,
+        next_archive=number + 1 if number + 1 in bounds else None,
         sealed=True,
     )
 

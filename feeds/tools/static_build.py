@@ -61,9 +61,9 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
         name = spec.path.lstrip("/")
         revision = view.revision_for(spec)
         known = previous.get(name)
-        sealed_and_written = spec.archive is not None and (directory / name).is_file()
+        final_and_written = known and known.get("final") and (directory / name).is_file()
         if known and (
-            sealed_and_written or (known["revision"] == revision and _still_valid(known, now))
+            final_and_written or (known["revision"] == revision and _still_valid(known, now))
         ):
             manifest[name] = known
             result.skipped.append(name)
@@ -82,6 +82,7 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
             "revision": revision,
             "etag": representation.etag,
             "valid_until": valid_until.isoformat() if valid_until else None,
+            "final": representation.immutable,
         }
     for name in sorted(set(previous) - set(manifest)):  # feeds of deleted categories
         for stale in (directory / name, directory / f"{name}.gz"):
