@@ -3,7 +3,7 @@ and no warnings but the few accepted below."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -151,3 +151,19 @@ def test_a_feed_served_at_another_url_than_its_self_link_is_a_warning(
     report = w3c_report(body, f"{BASE_URL}/elsewhere.atom")
     assert report.errors == []
     assert any("[SelfDoesntMatchLocation]" in line for line in report.warnings), report
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_archives_and_the_feed_that_links_them_pass(
+    store: Store, settings: Settings, fmt: str
+) -> None:
+    """RFC 5005 archives (fh:archive, current, prev-archive, next-archive) of a store with
+    six sealed archives, and the subscription document's prev-archive."""
+    archiving = settings.replace(items_per_feed=2, archive_size=3)
+    for number in range(20):
+        add_post(store, archiving, slug=f"p{number}", categories=["tech"],
+                 published=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=number))  # fmt: skip
+    client = create_app(archiving).test_client()
+    paths = [f"/feeds/all.{fmt}", *(f"/feeds/all/archive/{n}.{fmt}" for n in range(1, 7))]
+    assert all(client.get(path).status_code == 200 for path in paths)
+    assert_valid(client, paths)
