@@ -53,7 +53,7 @@ class Settings:
     # /feeds.json lists a tag's feeds once the tag has this many published posts.
     tag_feed_min_posts: int = 3
     # Posts per sealed archive document (RFC 5005 archived feeds of the site and categories).
-    archive_size: int = 100
+    archive_size: int = 50
     cache_max_age: int = 300
     # Shared caches (a CDN, a proxy): how long they hold a feed (s-maxage, at most
     # cache_max_age), and, with cdn_max_age, how long a CDN that is purged on change may.
