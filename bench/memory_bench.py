@@ -66,7 +66,11 @@ def local_path(url: str) -> str:
 
 
 def next_page(body: bytes) -> str | None:
-    """The path of the feed's rel="next" link (RFC 5005), in Atom or in RSS."""
+    """The path of the feed's next page: its rel="next" link (RFC 5005) in Atom or RSS, its
+    ``next_url`` in JSON Feed."""
+    if body.lstrip().startswith(b"{"):
+        next_url = json.loads(body).get("next_url")
+        return local_path(next_url) if next_url else None
     for link in etree.fromstring(body).iter(f"{{{ATOM}}}link"):
         if link.get("rel") == "next":
             return local_path(link.get("href", ""))

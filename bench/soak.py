@@ -143,12 +143,18 @@ class Connection:
 
 
 def parse_problem(body: bytes, encoding: str | None) -> str | None:
-    """Why a feed answer does not parse (lxml, then feedparser's bozo), or None."""
+    """Why a feed answer does not parse (lxml, then feedparser's bozo; a JSON Feed: json,
+    then its version and items), or None."""
     try:
         if encoding == "gzip":
             body = gzip.decompress(body)
+        if body.lstrip().startswith(b"{"):
+            document = json.loads(body)
+            if not str(document.get("version", "")).startswith("https://jsonfeed.org/version/"):
+                return "JSON Feed without its version"
+            return None if isinstance(document.get("items"), list) else "JSON Feed without items"
         etree.fromstring(body)
-    except (OSError, EOFError, etree.XMLSyntaxError) as error:
+    except (OSError, EOFError, ValueError, etree.XMLSyntaxError) as error:
         return f"{type(error).__name__}: {error}"
     parsed = feedparser.parse(body)
     if parsed.bozo:
