@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
-    from feeds.web import api, errors, ops, pages, routes, wordpress
+    from feeds.web import api, errors, ops, pages, routes, snippets, wordpress
     from feeds.web.app_state import AppState, attach
     from feeds.web.auth import FailedAuthentications
     from feeds.web.feed_endpoint import FeedEndpoint
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.wsgi_app = FeedEndpoint(service, app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(snippets.blueprint)
     app.register_blueprint(ops.blueprint)
     ops.record_requests(app, log_each=settings.access_log)
     app.register_blueprint(api.blueprint)

@@ -175,6 +175,7 @@ def test_build_refuses_a_database_without_schema(env: dict[str, str], tmp_path: 
         (["export"], "no feeds schema yet: run `feeds init` first"),
         (["build", "out"], "no feeds schema yet: run `feeds init` first"),
         (["check"], "no feeds schema yet: run `feeds init` first"),
+        (["snippet"], "no feeds schema yet: run `feeds init` first"),
         (["serve", "--port", "1"], "no feeds schema yet: run `feeds init` first"),
         (["import", "jsonl", "missing.jsonl"], "cannot read missing.jsonl"),
     ],

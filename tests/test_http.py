@@ -186,6 +186,7 @@ def test_feed_index_lists_every_feed(demo_client: FlaskClient, demo_settings: Se
     tech_fr = by_url[f"{demo_settings.base_url}/fr/feeds/category/tech.rss"]
     assert tech_fr == {
         "url": f"{demo_settings.base_url}/fr/feeds/category/tech.rss",
+        "home_page_url": "https://www.ledger.com/fr/blog/category/tech",
         "title": "Ledger Blog – Tech (Français)",
         "scope": "category+language",
         "category": "tech",

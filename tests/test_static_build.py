@@ -117,3 +117,6 @@ def test_nginx_serves_the_build_the_way_aggregators_expect(nginx: tuple[int, Pat
     assert index.getheader("Content-Type") == "application/json; charset=utf-8"
     assert index.getheader("Cache-Control") == "public, max-age=300"
     assert json.loads(index_body)["feeds"]
+    opml, opml_body = request(port, "GET", "/feeds.opml", {})
+    assert opml.getheader("Content-Type") == "text/x-opml; charset=utf-8"
+    assert opml_body == (site / "feeds.opml").read_bytes()

@@ -12,11 +12,13 @@ import click
 
 from feeds.ingest.runner import ImportFailed
 from feeds.server.listen import CannotListen
+from feeds.serving.spec import FeedNotFound
 from feeds.settings import ConfigError, Settings
 from feeds.store import Store, StoreUnavailable
 
-# The errors a user can cause or fix: each is one line that says what to do.
-_USER_ERRORS = (ConfigError, StoreUnavailable, ImportFailed, CannotListen)
+# The errors a user can cause or fix: each is one line that says what to do. FeedNotFound:
+# a category, tag, author or language named on the command line that the site lacks.
+_USER_ERRORS = (ConfigError, StoreUnavailable, ImportFailed, CannotListen, FeedNotFound)
 
 
 class _FeedsGroup(click.Group):

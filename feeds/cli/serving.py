@@ -1,4 +1,4 @@
-"""The commands that serve or render the feeds: ``serve``, ``check``, ``build``."""
+"""The commands that serve or render the feeds: ``serve``, ``check``, ``build``, ``snippet``."""
 
 from __future__ import annotations
 
@@ -114,3 +114,46 @@ def check(context: CommandContext) -> None:
     )
     if failures:
         sys.exit(1)
+
+
+@click.command()
+@click.option("--category", metavar="SLUG", help="A category's page.")
+@click.option("--tag", metavar="SLUG", help="A tag's page.")
+@click.option("--author", metavar="SLUG", help="An author's page.")
+@click.option("--language", metavar="CODE", help="The page in one language (fr, ar…).")
+@with_store("current")
+def snippet(
+    settings: Settings,
+    store: Store,
+    category: str | None,
+    tag: str | None,
+    author: str | None,
+    language: str | None,
+) -> None:
+    """Print the autodiscovery <link rel="alternate"> tags (Atom, RSS, JSON Feed) to paste
+    into a blog page's <head>: the home page's, or with options a category's, tag's or
+    author's page's, in every language or in one."""
+    from dataclasses import replace
+
+    from feeds.render.snippet import discovery_tags
+    from feeds.serving.spec import FeedFormat, FeedSpec, ScopeKind
+    from feeds.store import queries
+
+    named = [
+        (kind, slug)
+        for kind, slug in (
+            (ScopeKind.CATEGORY, category),
+            (ScopeKind.TAG, tag),
+            (ScopeKind.AUTHOR, author),
+        )
+        if slug is not None
+    ]
+    if len(named) > 1:
+        raise click.ClickException("give one of --category, --tag, --author, not several")
+    scope = FeedSpec.parse(settings, FeedFormat.ATOM.value, language=language)  # UnknownLanguage
+    if named:
+        kind, slug = named[0]
+        scope = replace(scope, kind=kind, slugs=(slug,))  # one slug, even one holding "+"
+    with store.session() as session:
+        terms = [term for _, term in queries.feed_terms(session, scope)]  # UnknownCategory…
+    click.echo(discovery_tags(settings, scope, terms))

@@ -11,13 +11,17 @@ from feeds.serving.links import SiteLinks
 from feeds.serving.spec import FeedSpec, ScopeKind, every_feed
 from feeds.settings import Settings
 
+# What lists of feeds by language call the feeds of every language.
+EVERY_LANGUAGE = "Every language"
+
 
 def feed_index(
     settings: Settings, categories: Mapping[str, Term], listed: Sequence[ListedTerm] = ()
 ) -> dict[str, Any]:
     """The document served as /feeds.json: the site, its home page, and every listed feed
     (feeds.serving.spec.every_feed): the site's, each category's, and each ``listed`` tag's
-    and author's."""
+    and author's, with the blog page each mirrors (``home_page_url``, as JSON Feed names
+    it)."""
     links = SiteLinks(settings)
     terms = {(ScopeKind.CATEGORY, slug): term for slug, term in categories.items()}
     terms |= {(item.kind, item.term.slug): item.term for item in listed}
@@ -27,6 +31,7 @@ def feed_index(
         feeds.append(
             {
                 "url": links.feed(spec),
+                "home_page_url": links.scope_page(spec),
                 "title": feed_title(settings, spec, named),
                 "scope": spec.scope,
                 **{kind.name.lower(): None for kind in _TERM_KINDS},

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from feeds.render import render_feed
 from feeds.server.metrics import CACHE_HITS, CACHE_LOOKUPS, CACHE_MISSES, RENDER_SECONDS
 from feeds.serving.cache import FeedCache, Representation
-from feeds.serving.spec import BadCombination, FeedNotFound, FeedSpec
+from feeds.serving.spec import BadCombination, FeedFormat, FeedNotFound, FeedSpec
 from feeds.settings import Settings
 from feeds.store import Store, StoreUnavailable, queries
 from feeds.store.revisions import RevisionBoard
@@ -72,6 +72,11 @@ class FeedService:
         CACHE_MISSES.inc()
         self.cache.put(spec, fresh)
         return Served(fresh, "miss")
+
+    def site_updated(self, now: datetime | None = None) -> datetime:
+        """When the site's content last changed: the update time of its site feed (its
+        newest entry or tombstone), read through the cache like any feed."""
+        return self.representation(FeedSpec(FeedFormat.ATOM), now).representation.last_modified
 
     def stale(self, spec: FeedSpec, cached: Representation | None, now: datetime) -> Served | None:
         """``cached`` served stale, if it was known current less than stale_if_error ago.

@@ -2,14 +2,15 @@
 
 ``build_static(service, directory)`` writes each feed's first page at its URL path
 (``feeds/all.atom``, ``fr/feeds/category/tech.rss``…) with a ``.gz`` sibling, and
-``feeds.json``, and every sealed archive document of the site and category feeds (RFC
-5005, ``feeds/all/archive/3.atom``). It is incremental: a manifest remembers the revision each
-file was built at, and only feeds whose revision moved (or whose scheduled post fell due)
-are rendered again; a file is rewritten only when its bytes changed, atomically (write,
-then rename), with its modification time set to the feed's own update time, so that the
-file server's Last-Modified is honest. An archive is written once and never rendered again
-while its file is there: a site has many, and its range never moves (an edit inside it
-reaches the served feeds, not the export; delete the file to have it written again).
+``feeds.json`` and ``feeds.opml``, and every sealed archive document of the site and
+category feeds (RFC 5005, ``feeds/all/archive/3.atom``). It is incremental: a manifest
+remembers the revision each file was built at, and only feeds whose revision moved (or whose
+scheduled post fell due) are rendered again; a file is rewritten only when its bytes
+changed, atomically (write, then rename), with its modification time set to the feed's own
+update time, so that the file server's Last-Modified is honest. An archive is written once
+and never rendered again while its file is there: a site has many, and its range never moves
+(an edit inside it reaches the served feeds, not the export; delete the file to have it
+written again).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from feeds.render.index import feed_index, listed_feeds
+from feeds.render.opml import opml_document
 from feeds.serving.service import FeedService
 from feeds.serving.spec import ARCHIVE_FORMATS, FeedFormat, FeedSpec, ScopeKind
 from feeds.store import queries
@@ -88,8 +90,11 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
         for stale in (directory / name, directory / f"{name}.gz"):
             stale.unlink(missing_ok=True)
         result.removed.append(name)
-    index = json.dumps(feed_index(service.settings, categories, listed), ensure_ascii=False)
-    _write_atomically(directory / "feeds.json", index.encode(), now.timestamp())
+    index = feed_index(service.settings, categories, listed)
+    index_json = json.dumps(index, ensure_ascii=False).encode()
+    _write_atomically(directory / "feeds.json", index_json, now.timestamp())
+    opml = opml_document(service.settings, index, service.site_updated(now))
+    _write_atomically(directory / "feeds.opml", opml, now.timestamp())
     _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode(), now.timestamp())
     return result
 

@@ -12,14 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template
 
+from feeds.render.index import EVERY_LANGUAGE
 from feeds.serving.links import text_direction
 from feeds.serving.spec import FeedFormat
 from feeds.settings import Settings
 from feeds.web.app_state import app_state
-from feeds.web.http import NOSNIFF, PAGE_POLICY, cache_control
-from feeds.web.routes import current_feed_index
+from feeds.web.http import NOSNIFF, PAGE_POLICY
+from feeds.web.routes import cacheable_answer, current_feed_index
 
 blueprint = Blueprint("pages", __name__)
 
@@ -55,11 +56,7 @@ def feeds_page() -> Response:
         groups=list(_groups(settings, feeds)),
         formats={fmt.value: fmt for fmt in FeedFormat},
     )
-    response = Response(html, content_type="text/html; charset=utf-8")
-    response.headers["Cache-Control"] = cache_control(settings)
-    response.add_etag()
-    response.make_conditional(request)  # changes the response itself (and returns it)
-    return response
+    return cacheable_answer(html, "text/html; charset=utf-8")
 
 
 @blueprint.after_app_request
@@ -81,7 +78,7 @@ def _groups(settings: Settings, feeds: Iterable[Mapping[str, Any]]) -> Iterable[
         row = scopes.setdefault(scope, {"title": feed["title"], "urls": {}})
         row["urls"][feed["format"]] = feed["url"]
     for language, scopes in by_language.items():
-        name = settings.languages[language] if language else "Every language"
+        name = settings.languages[language] if language else EVERY_LANGUAGE
         direction = text_direction(language or settings.default_language)
         rows = [FeedRow(row["title"], row["urls"]) for row in scopes.values()]
         yield LanguageGroup(language, name, direction, rows)

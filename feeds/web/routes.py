@@ -1,4 +1,4 @@
-"""The feed index route, and the feed URLs as Flask knows them.
+"""The feed index routes (/feeds.json, /feeds.opml), and the feed URLs as Flask knows them.
 
 The feeds themselves are answered by feeds.web.feed_endpoint, in front of Flask (their URL
 scheme is feeds.serving.spec's); Flask holds them as build-only rules of the endpoint
@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from feeds.render.index import feed_index
+from feeds.render.opml import OPML_MEDIA_TYPE, opml_document
 from feeds.store import queries
 from feeds.web.app_state import app_state
 from feeds.web.http import cache_control
@@ -52,4 +53,23 @@ def feed_index_json() -> Response:
     """Every feed: its URL, title, scope, category, language and format."""
     response = jsonify(current_feed_index())
     response.headers["Cache-Control"] = cache_control(app_state().settings)
+    return response
+
+
+@blueprint.get("/feeds.opml")
+def feed_index_opml() -> Response:
+    """Every listed feed (in Atom) as an OPML 2.0 subscription list, grouped by language and
+    scope; 304 when the client's copy is current."""
+    state = app_state()
+    document = opml_document(state.settings, current_feed_index(), state.service.site_updated())
+    return cacheable_answer(document, OPML_MEDIA_TYPE)
+
+
+def cacheable_answer(body: str | bytes, content_type: str) -> Response:
+    """A 200 of ``body`` with the feeds' Cache-Control and an ETag of its bytes, or a 304
+    when the request's validators match it."""
+    response = Response(body, content_type=content_type)
+    response.headers["Cache-Control"] = cache_control(app_state().settings)
+    response.add_etag()
+    response.make_conditional(request)  # changes the response itself (and returns it)
     return response
