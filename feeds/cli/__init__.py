@@ -1,4 +1,5 @@
-"""The ``feeds`` command: init, demo, serve, check, build, import, export, db, worker, outbox.
+"""The ``feeds`` command: init, demo, serve, check, build, import, export, db, worker, outbox,
+stats.
 
 One setup for every command (``feeds.cli.group``): the group reads the config once
 (``--config``), a command that needs the store says which schema it needs (``with_store``),
@@ -10,7 +11,7 @@ the schema; commands that read (export, build, check, serve) need it current and
 ``feeds db upgrade`` otherwise.
 
 The commands, by what they work on: ``database`` (init, db, demo), ``serving`` (serve,
-check, build), ``import_export`` (import, export), ``push`` (worker, outbox).
+check, build), ``import_export`` (import, export), ``push`` (worker, outbox), ``stats``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,21 @@ from feeds.cli.group import main
 from feeds.cli.import_export import export, import_group
 from feeds.cli.push import outbox, worker
 from feeds.cli.serving import build, check, serve
+from feeds.cli.stats import stats
 
-for _command in (init, db_group, demo, serve, check, build, import_group, export, worker, outbox):
+for _command in (
+    init,
+    db_group,
+    demo,
+    serve,
+    check,
+    build,
+    import_group,
+    export,
+    worker,
+    outbox,
+    stats,
+):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -1,7 +1,8 @@
-"""The admin JSON API: create, change and delete posts, categories and authors.
+"""The admin JSON API: create, change and delete posts, categories and authors; read who
+follows each feed.
 
 This module holds the blueprint, who may use it (feeds.web.auth) and its own refusals; the routes
-are in posts.py and taxonomy.py, the request parsing in requests.py.
+are in posts.py, taxonomy.py and stats.py, the request parsing in requests.py.
 
 Every request needs ``Authorization: Bearer <admin_token>``; without an admin token in the
 settings the API is disabled and every /api URL answers 404. Every request that writes is
@@ -63,7 +64,7 @@ def _authorize() -> Response | None:
 
 
 # The routes register themselves on the blueprint above.
-from feeds.web.api import posts, taxonomy  # noqa: E402, F401
+from feeds.web.api import posts, stats, taxonomy  # noqa: E402, F401
 from feeds.web.api.requests import ApiError, error_answer  # noqa: E402
 
 
