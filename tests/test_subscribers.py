@@ -25,7 +25,7 @@ from feeds.store.subscribers import ServiceCount, feed_subscribers, record_polls
 from feeds.subscribers.agents import AggregatorReport, aggregator_report, is_reader
 from feeds.subscribers.tally import PollTally, feed_key
 from feeds.web.app_state import app_state
-from tests.conftest import ADMIN_TOKEN, REPO
+from tests.conftest import REPO
 
 NOW = datetime(2026, 12, 14, 12, 0, tzinfo=UTC)
 FEEDLY = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 462 subscribers; )"
@@ -51,7 +51,8 @@ READER = "NetNewsWire (RSS Reader; https://netnewswire.com/)"
             ("BazQux", "", 1),
         ),
         (
-            "Netvibes (crawler/plugin; http://www.netvibes.com/; 105 subscribers; feedID: 33718936)",
+            "Netvibes (crawler/plugin; http://www.netvibes.com/; 105 subscribers; "
+            "feedID: 33718936)",
             ("Netvibes", "33718936", 105),
         ),
         (
