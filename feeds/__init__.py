@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
     from feeds.subscribers.tally import PollTally
-    from feeds.web import api, errors, ops, pages, routes, wordpress
+    from feeds.web import admin, api, errors, ops, pages, routes, wordpress
     from feeds.web.app_state import AppState, attach
     from feeds.web.auth import FailedAuthentications
     from feeds.web.feed_endpoint import FeedEndpoint
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(ops.blueprint)
     ops.record_requests(app, log_each=settings.access_log)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(admin.blueprint)
     if settings.wordpress_redirects:
         app.register_blueprint(wordpress.wordpress_blueprint(settings))
     errors.register_error_handlers(app)

@@ -265,3 +265,22 @@ def test_feeds_stats_prints_a_table(settings: Settings, store: Store, tmp_path: 
         "/feeds/all               463          462            1  Feedly 462",
         "/ar/feeds/tag/x            3            3            0  Inoreader 3",
     ]
+
+
+def test_the_admin_page_needs_the_token_and_shows_the_table(api: FlaskClient, store: Store) -> None:
+    record(store, datetime.now(UTC), ServiceCount("/feeds/all", "Feedly", "", 462))
+    record(store, datetime.now(UTC), ServiceCount("/feeds/tag/<b>", "Inoreader", "", 1))
+    assert api.get("/admin/stats", headers={"Authorization": ""}).status_code == 401
+    assert api.get("/admin/stats", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    page = api.get("/admin/stats")
+    assert page.status_code == 200
+    assert page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert '<th scope="row">/feeds/all</th><td>462</td>' in text
+    assert "Feedly 462" in text
+    assert "/feeds/tag/&lt;b&gt;" in text
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"

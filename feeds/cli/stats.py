@@ -30,9 +30,8 @@ def stats(settings: Settings, store: Store) -> None:
 
 def row(figure: FeedSubscribers) -> tuple[str, ...]:
     """One feed's line: its figures, and each aggregator's count."""
-    services = ", ".join(f"{name} {count}" for name, count in figure.services.items())
     counts = (figure.subscribers, figure.aggregators, figure.individuals)
-    return (figure.feed, *(str(count) for count in counts), services or "-")
+    return (figure.feed, *(str(count) for count in counts), figure.services_line)
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:

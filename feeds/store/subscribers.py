@@ -53,6 +53,11 @@ class FeedSubscribers:
         """Everyone: the aggregators' users and the individual readers."""
         return self.aggregators + self.individuals
 
+    @property
+    def services_line(self) -> str:
+        """Each aggregator's count, as people read it: ``Feedly 462, Inoreader 114`` (or -)."""
+        return ", ".join(f"{name} {count}" for name, count in self.services.items()) or "-"
+
 
 def day_key(session: Session, day: date) -> bytes:
     """The key readers' hashes are made with on ``day``: the same in every process, drawn
