@@ -1,6 +1,7 @@
 """Before and after in one run: a hit's cost and a server's req/s at two commits of feeds.
 
     python bench/ab.py [--base 14ce2d0] [--head COMMIT] [--runs 3] [--posts 1000] [--no-serve]
+                       [--user-agent "Feedly/1.0 (…; 462 subscribers; )"]
 
 It checks the base commit out into a temporary git worktree and compares it with this
 working tree ("head"), or with ``--head``'s commit, checked out the same way. Each side
@@ -14,6 +15,7 @@ box's noise falls on both:
 - **served**: ``feeds serve --production`` of each side (granian, its defaults, the access
   log on), driven by wrk (2 threads, 32 connections, 5 s) for the same three answers.
 
+Every request sends ``--user-agent`` when it is given (none by default, as wrk sends none).
 It prints the medians and head/base for each (above 1.0 is slower for µs, faster for req/s).
 """
 
@@ -72,10 +74,11 @@ def make_demo(env: Mapping[str, str], posts: int) -> None:
     )
 
 
-def hit_costs(env: Mapping[str, str], path: str) -> dict[str, float]:
+def hit_costs(env: Mapping[str, str], path: str, user_agent: str | None) -> dict[str, float]:
     """µs per cached answer of each kind, from hit_cost.py run against one side."""
+    agent = [f"--user-agent={user_agent}"] if user_agent is not None else []
     output = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "hit_cost.py"), "--json", f"--path={path}"],
+        [sys.executable, str(REPO / "bench" / "hit_cost.py"), "--json", f"--path={path}", *agent],
         env={**os.environ, **env},
         check=True,
         capture_output=True,
@@ -86,9 +89,14 @@ def hit_costs(env: Mapping[str, str], path: str) -> dict[str, float]:
     return costs
 
 
-def request_headers(etag: str) -> dict[str, dict[str, str]]:
+def request_headers(etag: str, user_agent: str | None) -> dict[str, dict[str, str]]:
     """The request headers of each kind of answer."""
-    return {"200": {}, "304": {"If-None-Match": etag}, "gzip": {"Accept-Encoding": "gzip"}}
+    sent = {"User-Agent": user_agent} if user_agent is not None else {}
+    return {
+        "200": sent,
+        "304": {**sent, "If-None-Match": etag},
+        "gzip": {**sent, "Accept-Encoding": "gzip"},
+    }
 
 
 def table(title: str, unit: str, samples: Mapping[str, Mapping[str, list[float]]]) -> None:
@@ -109,6 +117,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--posts", type=int, default=1000, help="demo posts per store")
     parser.add_argument("--no-serve", action="store_true", help="only the hit cost")
+    parser.add_argument("--user-agent", help="the User-Agent every request sends")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="feeds-ab-") as scratch, ExitStack() as stack:
         work = Path(scratch)
@@ -129,7 +138,7 @@ def main() -> None:
         costs: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for _ in range(args.runs):
             for name, env in sides.items():
-                for kind, cost in hit_costs(env, path).items():
+                for kind, cost in hit_costs(env, path, args.user_agent).items():
                     costs[name][kind].append(cost)
         table("hit cost in process", "µs per request", costs)
         if args.no_serve:
@@ -143,7 +152,7 @@ def main() -> None:
         for _ in range(args.runs):
             for name, server in servers.items():
                 etag = fetch(server.url(path)).headers["etag"]
-                for kind, headers in request_headers(etag).items():
+                for kind, headers in request_headers(etag, args.user_agent).items():
                     result = wrk(server.url(path), headers)
                     if result.bad_answers or result.socket_errors:
                         raise RuntimeError(f"{name} {kind}: {result}")

@@ -6,6 +6,8 @@
     python bench/hit_cost.py --loop 304 --seconds 15
     # feeds' costs only, as JSON (bench/ab.py compares two commits with it):
     python bench/hit_cost.py --json
+    # as an aggregator polls (a subscriber count in the User-Agent):
+    python bench/hit_cost.py --user-agent "Feedly/1.0 (…; 462 subscribers; )"
 
 It calls each WSGI application directly, with the environ of a 200, a 304 (If-None-Match
 with the current ETag) and a gzip request, and prints microseconds per request (median of
@@ -69,9 +71,14 @@ def flask_floor(body: bytes, etag: str) -> Flask:
     return app
 
 
-def kinds(etag: str) -> dict[str, dict[str, str]]:
-    """The request headers of each kind of answer."""
-    return {"200": {}, "304": {"If-None-Match": etag}, "gzip": {"Accept-Encoding": "gzip"}}
+def kinds(etag: str, user_agent: str | None = None) -> dict[str, dict[str, str]]:
+    """The request headers of each kind of answer (with ``user_agent``, if given)."""
+    sent = {"User-Agent": user_agent} if user_agent is not None else {}
+    return {
+        "200": sent,
+        "304": {**sent, "If-None-Match": etag},
+        "gzip": {**sent, "Accept-Encoding": "gzip"},
+    }
 
 
 def microseconds(app: WSGIApp, env: Mapping[str, Any]) -> float:
@@ -100,10 +107,11 @@ def main() -> None:
     parser.add_argument("--loop", choices=("200", "304", "gzip"), help="only loop feeds' hit")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--json", action="store_true", help="only feeds' costs, as JSON")
+    parser.add_argument("--user-agent", help="the User-Agent requests send (default: none)")
     args = parser.parse_args()
     feeds = create_app()
     first = call(feeds, environ(args.path, {}))
-    feeds_kinds = kinds(first["ETag"])
+    feeds_kinds = kinds(first["ETag"], args.user_agent)
     if args.loop:
         count = loop(feeds, environ(args.path, feeds_kinds[args.loop]), args.seconds)
         print(f"{count} requests of {args.loop} in {args.seconds:g} s")
@@ -123,7 +131,7 @@ def main() -> None:
     apps = {
         "feeds": (feeds, feeds_kinds),
         "Flask floor": (flask_floor(body, first["ETag"]), feeds_kinds),
-        "bare WSGI": (bare, kinds(bare_etag)),
+        "bare WSGI": (bare, kinds(bare_etag, args.user_agent)),
     }
     print(f"µs per request in process, median of {ROUNDS} × {CALLS:,}; GET {args.path}")
     print(f"{'':12} | " + " | ".join(f"{kind:>6}" for kind in feeds_kinds))

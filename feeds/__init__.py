@@ -14,7 +14,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
-    from feeds.web import api, errors, ops, pages, routes, snippets, wordpress
+    from feeds.subscribers.tally import PollTally
+    from feeds.web import admin, api, errors, ops, pages, routes, snippets, wordpress
     from feeds.web.app_state import AppState, attach
     from feeds.web.auth import FailedAuthentications
     from feeds.web.feed_endpoint import FeedEndpoint
@@ -33,14 +34,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     service = FeedService(settings, store)
     failures = FailedAuthentications(settings.auth_failures_per_minute)
-    attach(app, AppState(settings, store, service, failures))
-    app.wsgi_app = FeedEndpoint(service, app.wsgi_app)  # type: ignore[method-assign]
+    tally = PollTally(settings, store)
+    attach(app, AppState(settings, store, service, failures, tally))
+    app.wsgi_app = FeedEndpoint(service, app.wsgi_app, tally)  # type: ignore[method-assign]
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(snippets.blueprint)
     app.register_blueprint(ops.blueprint)
     ops.record_requests(app, log_each=settings.access_log)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(admin.blueprint)
     if settings.wordpress_redirects:
         app.register_blueprint(wordpress.wordpress_blueprint(settings))
     errors.register_error_handlers(app)

@@ -253,7 +253,8 @@ def test_upgrading_to_ids_never_reused_keeps_every_row_and_foreign_key(
         newest_category = only_5.id
         assert newest_category == session.scalar(select(func.max(Category.id)))
         delete_category(session, settings, only_5, move_to=tech)
-    tables = sorted(set(Base.metadata.tables) - {"outbox_failures"})
+    later_tables = {"outbox_failures", "subscriber_reports", "feed_readers"}  # 0005, 0009
+    tables = sorted(set(Base.metadata.tables) - later_tables)
     before = _rows(store, tables)
 
     # Up to the last migration before the outbox's (its table was made by hand above).

@@ -1,5 +1,5 @@
 """The ``feeds`` command: init, demo, serve, check, build, snippet, import, export, db, worker,
-outbox.
+outbox, stats.
 
 One setup for every command (``feeds.cli.group``): the group reads the config once
 (``--config``), a command that needs the store says which schema it needs (``with_store``),
@@ -12,7 +12,7 @@ the schema; commands that read (export, build, check, serve, snippet) need it cu
 say to run ``feeds db upgrade`` otherwise.
 
 The commands, by what they work on: ``database`` (init, db, demo), ``serving`` (serve,
-check, build, snippet), ``import_export`` (import, export), ``push`` (worker, outbox).
+check, build, snippet), ``import_export`` (import, export), ``push`` (worker, outbox), ``stats``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from feeds.cli.group import main
 from feeds.cli.import_export import export, import_group
 from feeds.cli.push import outbox, worker
 from feeds.cli.serving import build, check, serve, snippet
+from feeds.cli.stats import stats
 
 for _command in (
     init,
@@ -35,6 +36,7 @@ for _command in (
     export,
     worker,
     outbox,
+    stats,
 ):
     main.add_command(_command)
 

@@ -6,12 +6,13 @@ feed can never issue a hidden query per entry.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -306,11 +307,40 @@ class StoreMeta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class SubscriberReport(Base):
+    """The latest subscriber count an aggregator reported for a feed on a day (UTC): one row
+    per (feed, service, the service's feed id, day), whoever wrote it (feeds.store.subscribers)."""
+
+    __tablename__ = "subscriber_reports"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    feed: Mapped[str] = mapped_column(String(500), primary_key=True)
+    service: Mapped[str] = mapped_column(String(100), primary_key=True)
+    service_feed_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    subscribers: Mapped[int] = mapped_column(Integer)
+    reported: Mapped[datetime]
+
+
+class FeedReader(Base):
+    """A reader that polled a feed on a day (UTC) without reporting a count: a keyed hash
+    of its address and User-Agent under that day's key, never the address itself."""
+
+    __tablename__ = "feed_readers"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    feed: Mapped[str] = mapped_column(String(500), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    reader: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 STORE_SCOPE = "store"
 # StoreMeta key, set to "yes" once a WordPress export has been imported.
 WORDPRESS_IMPORTED = "wordpress_imported"
 # StoreMeta key: the time up to which scheduled posts that fell due were announced.
 OUTBOX_DUE_UNTIL = "outbox_due_until"
+# StoreMeta key prefix of each day's reader hash key: subscriber_key:2026-12-14.
+SUBSCRIBER_KEY_PREFIX = "subscriber_key:"
 
 # The table of each kind of term a feed scope names.
 TERM_MODELS: dict[ScopeKind, type[Category] | type[Tag] | type[Author]] = {

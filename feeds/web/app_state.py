@@ -1,5 +1,6 @@
-"""What a feeds app holds (settings, store, feed service, the failed-authentication count),
-reached through typed accessors instead of string-keyed ``app.extensions`` lookups."""
+"""What a feeds app holds (settings, store, feed service, the failed-authentication count,
+the poll tally), reached through typed accessors instead of string-keyed ``app.extensions``
+lookups."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask.sansio.app import App
 from feeds.serving.service import FeedService
 from feeds.settings import Settings
 from feeds.store import Store
+from feeds.subscribers.tally import PollTally
 from feeds.web.auth import FailedAuthentications
 
 _EXTENSION = "feeds"
@@ -25,6 +27,7 @@ class AppState:
     store: Store
     service: FeedService
     auth_failures: FailedAuthentications
+    tally: PollTally  # who polls the feeds (feeds.subscribers)
     # The last feed index made (feeds.web.routes), by the store revision it was made at.
     feed_index: dict[int, dict[str, Any]] = field(default_factory=dict)
 

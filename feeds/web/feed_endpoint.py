@@ -25,6 +25,7 @@ from werkzeug.wsgi import get_path_info
 from feeds.server.metrics import FEED_ROUTE
 from feeds.serving.service import FeedService
 from feeds.serving.spec import FeedSpec
+from feeds.subscribers.tally import PollTally
 from feeds.web.errors import ErrorAnswer, error_answer, error_for
 from feeds.web.http import (
     IMMUTABLE_CACHE_CONTROL,
@@ -45,11 +46,12 @@ URL_MEMO_KEY_CHARS = 512
 
 class FeedEndpoint:
     """WSGI middleware: answers the feed URLs of feeds.serving.spec, hands every other URL
-    to ``app``."""
+    to ``app``, and tallies who polls the feeds (``tally``)."""
 
-    def __init__(self, service: FeedService, app: WSGIApp) -> None:
+    def __init__(self, service: FeedService, app: WSGIApp, tally: PollTally) -> None:
         self.service = service
         self.app = app
+        self.tally = tally
         self.cache_control = feed_cache_control(service.settings)
         self._memoised_url = lru_cache(maxsize=URL_MEMO_SIZE)(self._parse_url)
 
@@ -99,6 +101,7 @@ class FeedEndpoint:
             IMMUTABLE_CACHE_CONTROL if representation.immutable else self.cache_control,
             served.stale_seconds,
         )
+        self.tally.saw(environ)
         return answer, served.cache
 
     def _send(

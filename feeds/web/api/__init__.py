@@ -1,7 +1,8 @@
-"""The admin JSON API: create, change and delete posts, categories and authors.
+"""The admin JSON API: create, change and delete posts, categories and authors; read who
+follows each feed.
 
 This module holds the blueprint, who may use it (feeds.web.auth) and its own refusals; the routes
-are in posts.py and taxonomy.py, the request parsing in requests.py.
+are in posts.py, taxonomy.py and stats.py, the request parsing in requests.py.
 
 Every request needs ``Authorization: Bearer <admin_token>``; without an admin token in the
 settings the API is disabled and every /api URL answers 404. Every request that writes is
@@ -24,6 +25,8 @@ blueprint = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
 
 DISABLED = "admin API disabled: set FEEDS_ADMIN_TOKEN or FEEDS_ADMIN_TOKEN_FILE"
+# The URLs behind the admin token: the API, and the admin pages (feeds.web.admin).
+GUARDED = ("/api", "/admin")
 
 
 @blueprint.record
@@ -37,10 +40,11 @@ def _warn_when_disabled(state: BlueprintSetupState) -> None:
 # its routes: /api/nonsense and a wrong method must be refused for want of a token too.
 @blueprint.before_app_request
 def _authorize() -> Response | None:
-    """Refuse an /api request that lacks the admin token (401), has a wrong one (403), or
+    """Refuse an /api or /admin request that lacks the admin token (401), has a wrong one (403), or
     comes from a client that failed too often (429)."""
-    prefix = blueprint.url_prefix or ""
-    if request.path != prefix and not request.path.startswith(prefix + "/"):
+    if not any(
+        request.path == prefix or request.path.startswith(prefix + "/") for prefix in GUARDED
+    ):
         return None
     expected = app_state().settings.admin_token
     if not expected:
@@ -63,7 +67,7 @@ def _authorize() -> Response | None:
 
 
 # The routes register themselves on the blueprint above.
-from feeds.web.api import posts, taxonomy  # noqa: E402, F401
+from feeds.web.api import posts, stats, taxonomy  # noqa: E402, F401
 from feeds.web.api.requests import ApiError, error_answer  # noqa: E402
 
 
