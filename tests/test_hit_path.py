@@ -27,11 +27,14 @@ from tests.live import free_port, request, wait_for_log
 from tests.test_production import json_lines, start, stop
 
 
+FEEDLY = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 462 subscribers; )"
+
+
 def record(**changes: object) -> AccessRecord:
     fields: dict[str, object] = {
         "method": "GET", "path": "/feeds/all.atom", "query": "", "route": "feeds.feed",
         "status": 200, "body_bytes": 1234, "seconds": 0.000123456, "cache": "hit",
-        "remote": "127.0.0.1",
+        "remote": "127.0.0.1", "agent": FEEDLY,
     }  # fmt: skip
     return AccessRecord(**{**fields, **changes})  # type: ignore[arg-type]
 
@@ -41,7 +44,15 @@ def record(**changes: object) -> AccessRecord:
     [
         {},
         {"path": '/é/"quoted"\\/\n\x00\u2028', "query": "q=caf%C3%A9&token=abc"},
-        {"method": None, "body_bytes": None, "cache": None, "remote": None, "status": 404},
+        {
+            "method": None,
+            "body_bytes": None,
+            "cache": None,
+            "remote": None,
+            "status": 404,
+            "agent": None,
+        },
+        {"agent": 'Evil"/1.0 \\ \n\x00\u2028'},
         {"seconds": 12.3456789, "body_bytes": 0},
     ],
 )
@@ -59,6 +70,7 @@ def test_the_access_line_is_the_json_of_its_fields(changes: dict[str, object]) -
             "ms": round(fields.seconds * 1000, 3),
             "cache": fields.cache,
             "remote": fields.remote,
+            "agent": fields.agent,
         }
     )
 

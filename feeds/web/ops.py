@@ -106,6 +106,7 @@ class AccessRecord(NamedTuple):
     seconds: float
     cache: str | None
     remote: str | None
+    agent: str | None = None  # the User-Agent: aggregators say who (and how many) they are
 
 
 def record_request(
@@ -131,6 +132,7 @@ def record_request(
             seconds,
             cache,
             environ.get("REMOTE_ADDR"),
+            environ.get("HTTP_USER_AGENT"),
         )
         _access_lines.write(record)
 
@@ -146,7 +148,8 @@ def access_line(record: AccessRecord) -> str:
         f'{{"method": {_json_string(record.method)}, "path": {_json_string(path)}, '
         f'"route": {_json_string(record.route)}, "status": {int(record.status)}, '
         f'"bytes": {body_bytes}, "ms": {round(record.seconds * 1000, 3)!r}, '
-        f'"cache": {_json_string(record.cache)}, "remote": {_json_string(record.remote)}}}'
+        f'"cache": {_json_string(record.cache)}, "remote": {_json_string(record.remote)}, '
+        f'"agent": {_json_string(record.agent)}}}'
     )
 
 
