@@ -26,7 +26,6 @@ from tests.conftest import REPO, add_post
 from tests.live import free_port, request, wait_for_log
 from tests.test_production import json_lines, start, stop
 
-
 FEEDLY = "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 462 subscribers; )"
 
 
