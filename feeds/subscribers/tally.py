@@ -14,11 +14,9 @@ browser (browsers send Sec-Fetch-Mode: a person looking at a feed is not subscri
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import hmac
 import logging
-import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wsgi import get_path_info
 
+from feeds.server.flusher import Flusher
 from feeds.serving.spec import FeedSpec
 from feeds.settings import Settings
 from feeds.store import Store, StoreUnavailable
@@ -138,43 +137,26 @@ def _feed_of(settings: Settings, raw_path: str) -> str | None:
     return key if key is not None and len(key) <= MAX_FEED_KEY else None
 
 
-# Every tally of this process, flushed by one thread; a tally no app holds any more is
+# Every tally of this process, flushed by one thread of its own (its writes reach the
+# database: they must not hold up the hit path's flusher); a tally no app holds any more is
 # dropped from the set by itself.
 _tallies: weakref.WeakSet[PollTally] = weakref.WeakSet()
 _lock = threading.Lock()
-_started_in: int | None = None
-_stop = threading.Event()
-
-
-def _register(tally: PollTally) -> None:
-    """Flush ``tally`` every FLUSH_SECONDS, in this process's subscribers thread."""
-    global _started_in
-    with _lock:
-        _tallies.add(tally)
-        if _started_in == os.getpid():
-            return
-        _started_in = os.getpid()
-    thread = threading.Thread(target=_run, name="feeds-subscribers", daemon=True)
-    thread.start()
-    atexit.register(_last_flush, thread)
 
 
 def _flush_all(everything: bool = False) -> None:
     with _lock:
         tallies = list(_tallies)
     for tally in tallies:
-        try:
-            tally.flush(everything=everything)
-        except Exception:  # a bug must not stop the thread
-            log.exception("subscriber flush failed")
+        tally.flush(everything=everything)
 
 
-def _run() -> None:
-    while not _stop.wait(FLUSH_SECONDS):
-        _flush_all()
+_FLUSHER = Flusher("feeds-subscribers", FLUSH_SECONDS)
+_FLUSHER.on_flush(_flush_all, at_exit=lambda: _flush_all(everything=True))
 
 
-def _last_flush(thread: threading.Thread) -> None:
-    _stop.set()
-    thread.join(timeout=5)
-    _flush_all(everything=True)
+def _register(tally: PollTally) -> None:
+    """Flush ``tally`` every FLUSH_SECONDS, in this process's subscribers thread."""
+    with _lock:
+        _tallies.add(tally)
+    _FLUSHER.start()
