@@ -399,7 +399,7 @@ def test_static_export_writes_each_archive_once(
     service = FeedService(archive_settings, store)
     first = build_static(service, tmp_path)
     archives = {name for name in first.written if "/archive/" in name}
-    assert archives == {"feeds/all/archive/1.atom", "feeds/all/archive/1.rss"}
+    assert archives == {f"feeds/all/archive/1.{fmt}" for fmt in ("atom", "rss", "html")}
     sealed = tmp_path / "feeds/all/archive/1.atom"
     assert is_archive(sealed.read_bytes())
     written_at = sealed.stat().st_mtime_ns, sealed.stat().st_ino

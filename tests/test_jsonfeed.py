@@ -163,7 +163,10 @@ def test_json_feed_answers_with_its_media_type_etag_and_304(client: FlaskClient)
     etag = first.headers["ETag"]
     again = client.get("/feeds/all.json", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
-    assert first.headers["Last-Modified"] and first.headers["Vary"] == "Accept-Encoding"
+    assert (
+        first.headers["Last-Modified"]
+        and first.headers["Vary"] == "Accept-Encoding, Sec-Fetch-Dest"
+    )
 
 
 def test_json_feed_is_gzipped_for_clients_that_ask(
@@ -273,6 +276,8 @@ def document(*entries: Entry) -> FeedDocument:
         generator="feeds",
         ttl_minutes=5,
         entries=entries,
+        page=Link("https://feeds.example/feeds/all.html", "alternate", "text/html", "en"),
+        service_url="https://feeds.example",
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from feeds.push.delivery import Delivery, deliver_in_background
 from feeds.push.websub import WebSubHub
 from feeds.serving.links import SiteLinks
-from feeds.serving.spec import FeedFormat
+from feeds.serving.spec import SYNDICATION_FORMATS, FeedFormat
 from feeds.settings import Settings
 from feeds.settings.tables import Hub
 from feeds.store import Store, outbox
@@ -50,7 +50,7 @@ def delivery(
 
 def feed_urls(*paths: str) -> set[str]:
     """The URL of each feed path (``/feeds/all``) in every format."""
-    return {f"{BASE_URL}{path}.{fmt}" for path in paths for fmt in FeedFormat}
+    return {f"{BASE_URL}{path}.{fmt}" for path in paths for fmt in SYNDICATION_FORMATS}
 
 
 def started(

@@ -9,7 +9,7 @@ from lxml import etree
 
 from feeds.render import WRITERS, describe
 from feeds.serving.content import FeedContent, Person, PostRecord, Term
-from feeds.serving.spec import FeedFormat, FeedSpec, ScopeKind
+from feeds.serving.spec import SYNDICATION_FORMATS, FeedFormat, FeedSpec, ScopeKind
 from feeds.settings import Settings
 from tests.conftest import feed_title_and_ids, parse_feed
 
@@ -52,7 +52,7 @@ def test_one_description_serves_every_format(settings: Settings) -> None:
     content = FeedContent((Term("tech", "Tech"),), (a_post(),))
     documents = {
         fmt: describe(FeedSpec(fmt, ScopeKind.CATEGORY, ("tech",)), settings, content)
-        for fmt in FeedFormat
+        for fmt in SYNDICATION_FORMATS
     }
     entries = {document.entries for document in documents.values()}
     assert len(entries) == 1

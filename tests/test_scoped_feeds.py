@@ -88,7 +88,11 @@ def test_tag_and_author_feeds_say_what_they_are_and_link_their_pages(
     assert alternate.get("href") == "https://www.ledger.com/fr/blog/tag/wallets"
     author = parse_feed(reader.get("/feeds/author/ada-lovelace.rss").data)
     assert author.feed.title == "Ledger Blog – by Ada Lovelace"
-    assert author.feed.link == "https://www.ledger.com/blog/author/ada-lovelace"
+    # RSS's own <link> is the blog's page; the feed's page is an atom:link alternate
+    rss = etree.fromstring(reader.get("/feeds/author/ada-lovelace.rss").data)
+    assert rss.findtext("channel/link") == "https://www.ledger.com/blog/author/ada-lovelace"
+    pages = [link.href for link in author.feed.links if link.get("type") == "text/html"]
+    assert pages[-1] == f"{filed.base_url}/feeds/author/ada-lovelace.html"
 
 
 @pytest.mark.parametrize(

@@ -9,12 +9,12 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from feeds.cli import main
-from feeds.serving.spec import FeedFormat
+from feeds.serving.spec import SYNDICATION_FORMATS, FeedFormat
 from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import BASE_URL, REPO, add_post, feed_title_and_ids
 
-MEDIA_TYPES = {fmt.mime_type: fmt for fmt in FeedFormat}
+MEDIA_TYPES = {fmt.mime_type: fmt for fmt in SYNDICATION_FORMATS}
 
 
 def snippet(settings: Settings, *options: str) -> tuple[int, str]:
@@ -40,7 +40,7 @@ def assert_links_lead_to_their_feeds(
     """Each format once, each link fetchable (200, its format) with the title of the feed it
     points to; the feeds' titles."""
     links = links_of(html)
-    assert len(html.strip().splitlines()) == len(links) == len(FeedFormat)
+    assert len(html.strip().splitlines()) == len(links) == len(SYNDICATION_FORMATS)
     assert {link.get("type") for link in links} == set(MEDIA_TYPES)
     titles = []
     for link in links:
@@ -121,7 +121,7 @@ def test_hostile_names_are_escaped(api: FlaskClient, settings: Settings, store: 
     assert code == 0, output
     assert "<script>" not in output and "<img" not in output
     links = links_of(output)
-    assert len(links) == len(FeedFormat)
+    assert len(links) == len(SYNDICATION_FORMATS)
     assert {link.get("title") for link in links} == {f"{settings.site_title} – {name}"}
 
 

@@ -26,7 +26,8 @@ class WebSubHub:
 
     def announce(self, feeds: Sequence[ChangedFeed]) -> None:
         """POST the feeds' URLs to the hub, ``batch`` a request."""
-        urls = list(dict.fromkeys(self.links.feed(spec) for feed in feeds for spec in feed.specs))
+        topics = (spec for feed in feeds for spec in feed.specs if spec.format.syndication)
+        urls = list(dict.fromkeys(self.links.feed(spec) for spec in topics))
         for start in range(0, len(urls), self.batch):
             fields = [("hub.mode", "publish")]
             fields += [(self.param, url) for url in urls[start : start + self.batch]]

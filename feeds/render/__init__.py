@@ -19,6 +19,7 @@ from feeds.render.atom import write_atom
 from feeds.render.describe import describe, feed_title
 from feeds.render.document import FeedDocument, Link
 from feeds.render.jsonfeed import write_json
+from feeds.render.page import write_page
 from feeds.render.rss import write_rss
 from feeds.serving.content import FeedContent
 from feeds.serving.spec import FeedFormat, FeedSpec
@@ -28,6 +29,7 @@ WRITERS: dict[FeedFormat, Callable[[FeedDocument], bytes]] = {
     FeedFormat.ATOM: write_atom,
     FeedFormat.RSS: write_rss,
     FeedFormat.JSON: write_json,
+    FeedFormat.HTML: write_page,
 }
 
 

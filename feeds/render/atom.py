@@ -1,6 +1,7 @@
 """The Atom 1.0 writer (RFC 4287): a FeedDocument as bytes, through feedgen.
 
-Beyond feedgen: each entry's enclosures as ``link rel="enclosure"`` (all of them, unlike
+Beyond feedgen: the feed's own page as a second ``alternate`` link, each entry's enclosures
+as ``link rel="enclosure"`` (all of them, unlike
 RSS), each entry's xml:lang (mixed-language feeds say which entry is in which),
 RFC 6721 tombstones for recent deletions, and the rel and type of entry links, which
 feedgen 1.0 drops (lkiesow/python-feedgen#135).
@@ -12,7 +13,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
 from feeds.render.document import Entry, FeedDocument, Tombstone
-from feeds.render.feedgen_base import add_entries, feed_generator
+from feeds.render.feedgen_base import add_entries, feed_generator, link_attributes
 
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -22,6 +23,9 @@ _EXTENSION = "feeds_atom"
 def write_atom(document: FeedDocument) -> bytes:
     """``document`` as an Atom feed, UTF-8."""
     generator = feed_generator(document)
+    # After the blog page's alternate link: readers take the first as the feed's site
+    # (SimplePie, Miniflux); the page differs from it by hreflang, as RFC 4287 4.2.7.2 needs.
+    generator.link(link_attributes(document.page))
     generator.register_extension(_EXTENSION, _AtomFeed, _AtomEntry, rss=False)
     getattr(generator, _EXTENSION).tombstones = document.tombstones
     for feed_entry, entry in add_entries(generator, document):

@@ -4,12 +4,13 @@ FeedDocument, the same for every format (Django's syndication view, in spirit)."
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from feeds.render.document import Category, Entry, FeedDocument, Link, Tombstone
 from feeds.serving.content import FeedContent, Person, PostRecord, Term
 from feeds.serving.links import SiteLinks, text_direction
-from feeds.serving.spec import FeedSpec, ScopeKind
+from feeds.serving.spec import ARCHIVE_FORMATS, SYNDICATION_FORMATS, FeedFormat, FeedSpec, ScopeKind
 from feeds.settings import Settings
 
 # An empty feed still needs a fixed `updated`, so that its validators stay stable; one that
@@ -49,7 +50,7 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
     feed_links = [Link(links.feed(spec), "self", feed_type), Link(alternate, "alternate", HTML)]
     if spec.archive is not None:
         feed_links.append(Link(first_url, "current", feed_type))
-    elif spec.before is None and not spec.combined:
+    elif spec.before is None and not spec.combined and spec.format.syndication:
         feed_links += [Link(hub.url, "hub") for hub in settings.hubs]
     else:
         feed_links.append(Link(first_url, "first", feed_type))
@@ -73,9 +74,31 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
         generator=GENERATOR,
         ttl_minutes=max(1, -(-settings.cache_max_age // 60)),  # max-age, rounded up
         entries=tuple(_entry(post, links) for post in content.posts),
+        page=Link(links.feed(spec.as_format(FeedFormat.HTML)), "alternate", HTML, language),
+        service_url=settings.base_url,
+        versions=_versions(spec, settings, links),
         tombstones=tuple(Tombstone(d.entry_id, d.deleted, d.link) for d in content.deletions),
         archive=spec.archive is not None,
     )
+
+
+def _versions(spec: FeedSpec, settings: Settings, links: SiteLinks) -> tuple[Link, ...]:
+    """The feed in each syndication format it comes in; for a first page, also its page in
+    every language it comes in (None: every language) but its own."""
+    formats = ARCHIVE_FORMATS if spec.archive is not None else SYNDICATION_FORMATS
+    versions = [
+        Link(links.feed(spec.as_format(fmt)), "alternate", fmt.mime_type, title=fmt.label)
+        for fmt in SYNDICATION_FORMATS
+        if fmt in formats
+    ]
+    if spec.before is None and spec.archive is None:
+        page = spec.as_format(FeedFormat.HTML)
+        versions += [
+            Link(links.feed(replace(page, language=code)), "alternate", HTML, code, name)
+            for code, name in [(None, None), *settings.languages.items()]
+            if code != spec.language
+        ]
+    return tuple(versions)
 
 
 def feed_title(settings: Settings, spec: FeedSpec, terms: Sequence[Term]) -> str:

@@ -13,11 +13,14 @@ from feeds.serving.content import Enclosure, Image, Person
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """A typed link: ``rel`` is self, alternate, first, next, hub…"""
+    """A typed link: ``rel`` is self, alternate, first, next, hub…; ``hreflang`` the
+    language of what it points to, ``title`` what people call it."""
 
     href: str
     rel: str
     media_type: str | None = None
+    hreflang: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,11 @@ class FeedDocument:
     blog page it mirrors), hub (each WebSub hub, on the first page), first/next for
     RFC 5005 pages, and current/prev-archive/next-archive for RFC 5005 archives;
     ``archive`` marks an archive document (``<fh:archive/>``).
+
+    ``page`` is the feed's own HTML page, in its language (``rel="alternate"
+    type="text/html" hreflang``), and ``versions`` the same feed in its other formats and,
+    for a first page, its other languages' pages: what the page offers people, with a link
+    to ``service_url``, the root of feeds' own URLs (where every feed is listed).
     """
 
     id: str
@@ -80,6 +88,9 @@ class FeedDocument:
     generator: str
     ttl_minutes: int
     entries: tuple[Entry, ...]
+    page: Link
+    service_url: str
+    versions: tuple[Link, ...] = ()
     tombstones: tuple[Tombstone, ...] = ()
     archive: bool = False
 

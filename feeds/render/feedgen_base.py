@@ -24,10 +24,11 @@ def feed_generator(document: FeedDocument) -> FeedGenerator:
     generator.title(document.title)
     generator.subtitle(document.subtitle)
     generator.description(document.subtitle)
-    # feedgen takes the last link added as RSS's <link>: the blog page, not a feed.
+    # feedgen takes the last alternate link added as RSS's <link>: the blog page, not a feed
+    # nor the feed's own page (which RSS gets as an atom:link, feeds.render.rss).
     ordered = sorted(document.links, key=lambda link: link.rel == "alternate")
     for link in ordered:
-        generator.link(_link_fields(link))
+        generator.link(link_attributes(link))
     generator.language(document.language)
     author = {"name": document.author.name, "uri": document.author.uri}
     generator.author({key: value for key, value in author.items() if value})
@@ -57,7 +58,7 @@ def _fill(feed_entry: FeedEntry, entry: Entry) -> None:
     feed_entry.id(entry.id)
     feed_entry.guid(entry.id, permalink=False)
     feed_entry.title(entry.title)
-    feed_entry.link(_link_fields(entry.link))
+    feed_entry.link(link_attributes(entry.link))
     feed_entry.published(entry.published)
     feed_entry.updated(entry.updated)
     if entry.summary:
@@ -75,8 +76,11 @@ def _fill(feed_entry: FeedEntry, entry: Entry) -> None:
         add_image(feed_entry, entry.image)
 
 
-def _link_fields(link: Link) -> dict[str, str]:
+def link_attributes(link: Link) -> dict[str, str]:
+    """The attributes of ``link`` as an Atom ``link`` element (feedgen's link fields)."""
     fields = {"href": link.href, "rel": link.rel}
     if link.media_type:
         fields["type"] = link.media_type
+    if link.hreflang:
+        fields["hreflang"] = link.hreflang
     return fields

@@ -8,7 +8,7 @@ from typing import Any
 from feeds.render.describe import feed_title
 from feeds.serving.content import ListedTerm, Term
 from feeds.serving.links import SiteLinks
-from feeds.serving.spec import FeedSpec, ScopeKind, every_feed
+from feeds.serving.spec import SYNDICATION_FORMATS, FeedFormat, FeedSpec, ScopeKind, every_feed
 from feeds.settings import Settings
 
 # What lists of feeds by language call the feeds of every language.
@@ -45,13 +45,15 @@ def feed_index(
 
 
 def listed_feeds(
-    settings: Settings, category_slugs: Iterable[str], listed: Iterable[ListedTerm]
+    settings: Settings,
+    category_slugs: Iterable[str],
+    listed: Iterable[ListedTerm],
+    formats: Sequence[FeedFormat] = SYNDICATION_FORMATS,
 ) -> list[FeedSpec]:
     """Every feed the site lists (feeds.serving.spec.every_feed), with these tags and
-    authors."""
-    return every_feed(
-        settings, category_slugs, ((item.kind, item.term.slug, item.languages) for item in listed)
-    )
+    authors, in ``formats``."""
+    terms = ((item.kind, item.term.slug, item.languages) for item in listed)
+    return every_feed(settings, category_slugs, terms, formats)
 
 
 _TERM_KINDS = (ScopeKind.CATEGORY, ScopeKind.TAG, ScopeKind.AUTHOR)

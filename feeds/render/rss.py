@@ -2,7 +2,8 @@
 
 Beyond feedgen: the RSS 2.0 conventions readers expect of a publisher (WordPress's
 feed-rss2.php): ``dc:creator`` and ``dc:language`` on every item, ``content:encoded``,
-every feed-level link but the blog page as an ``atom:link`` (feedgen writes only self), and
+every feed-level link but the blog page as an ``atom:link`` (feedgen writes only self; the
+feed's own HTML page is one, ``rel="alternate" type="text/html"``), and
 the poll hints ``ttl``, ``sy:updatePeriod`` and ``sy:updateFrequency``.
 An item's first enclosure is its ``<enclosure>``: RSS 2.0 allows one, and requires its
 length, 0 when unknown (RSS Best Practices Profile).
@@ -16,7 +17,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
 from feeds.render.document import FeedDocument, Link
-from feeds.render.feedgen_base import add_entries, feed_generator
+from feeds.render.feedgen_base import add_entries, feed_generator, link_attributes
 from feeds.render.syndication import SyndicationHints
 from feeds.serving.links import as_uri
 
@@ -34,7 +35,8 @@ def write_rss(document: FeedDocument) -> bytes:
     generator.load_extension("dc", atom=False, rss=True)
     generator.register_extension(_EXTENSION, _AtomLinks, BaseEntryExtension, atom=False)
     getattr(generator, _EXTENSION).links = [
-        link for link in document.links if link.rel not in _WRITTEN_BY_FEEDGEN
+        *(link for link in document.links if link.rel not in _WRITTEN_BY_FEEDGEN),
+        document.page,
     ]
     generator.register_extension(_HINTS, SyndicationHints, BaseEntryExtension, atom=False)
     # The poll hint says what ttl and the answer's Cache-Control max-age say.
@@ -64,7 +66,8 @@ def _as_url(link: Link) -> Link:
 
 
 class _AtomLinks(BaseExtension):
-    """Feed-level links (RFC 5005 first and next, WebSub hub) as atom:link elements."""
+    """Feed-level links (RFC 5005 first and next, WebSub hub, the feed's page) as atom:link
+    elements."""
 
     def __init__(self) -> None:
         self.links: list[Link] = []
@@ -76,10 +79,7 @@ class _AtomLinks(BaseExtension):
             raise RuntimeError("feedgen writes RSS with an atom:link rel='self'")
         previous = self_link
         for link in self.links:
-            attributes = {"href": link.href, "rel": link.rel}
-            if link.media_type:
-                attributes["type"] = link.media_type
-            element = etree.Element(f"{{{ATOM_NS}}}link", attributes)
+            element = etree.Element(f"{{{ATOM_NS}}}link", link_attributes(link))
             previous.addnext(element)
             previous = element
         return feed

@@ -13,7 +13,7 @@ from html import escape
 from feeds.render.describe import feed_title
 from feeds.serving.content import Term
 from feeds.serving.links import SiteLinks
-from feeds.serving.spec import FeedFormat, FeedSpec, ScopeKind
+from feeds.serving.spec import SYNDICATION_FORMATS, FeedFormat, FeedSpec, ScopeKind
 from feeds.settings import Settings
 
 
@@ -33,7 +33,7 @@ def discovery_tags(settings: Settings, scope: FeedSpec, terms: Sequence[Term]) -
     every attribute HTML-escaped."""
     links = SiteLinks(settings)
     lines = []
-    for fmt in FeedFormat:
+    for fmt in SYNDICATION_FORMATS:
         spec = replace(scope, format=fmt)
         attributes = {
             "rel": "alternate",

@@ -10,12 +10,14 @@ The URL scheme, the one place it is written down in code:
     /<lang>/feeds/…                             any of the above, in one language
     /feeds/all/archive/<n>.{atom,rss}                archive n of the site feed (RFC 5005)
     /feeds/category/<slug>/archive/<n>.{atom,rss}    archive n of one category's feed
+
+Each of them also as ``.html``: the feed's page, for people (feeds.render.page).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -26,11 +28,18 @@ from feeds.text import printable
 
 
 class FeedFormat(StrEnum):
-    """The syndication formats feeds emits; the value is the file extension."""
+    """The formats a feed comes in: the syndication formats, and its HTML page for people;
+    the value is the file extension."""
 
     ATOM = "atom"
     RSS = "rss"
     JSON = "json"
+    HTML = "html"
+
+    @property
+    def syndication(self) -> bool:
+        """Whether feed readers read this format (every one but the HTML page)."""
+        return self is not FeedFormat.HTML
 
     @property
     def mime_type(self) -> str:
@@ -52,11 +61,19 @@ _MIME_TYPES = {
     FeedFormat.ATOM: "application/atom+xml",
     FeedFormat.RSS: "application/rss+xml",
     FeedFormat.JSON: "application/feed+json",
+    FeedFormat.HTML: "text/html",
 }
-_FORMAT_LABELS = {FeedFormat.ATOM: "Atom", FeedFormat.RSS: "RSS", FeedFormat.JSON: "JSON Feed"}
-
-# The formats archive documents come in (RFC 5005 defines them for Atom and RSS 2.0).
-ARCHIVE_FORMATS = frozenset({FeedFormat.ATOM, FeedFormat.RSS})
+_FORMAT_LABELS = {
+    FeedFormat.ATOM: "Atom",
+    FeedFormat.RSS: "RSS",
+    FeedFormat.JSON: "JSON Feed",
+    FeedFormat.HTML: "HTML",
+}
+# The formats feed readers subscribe to, in the order lists of feeds give them.
+SYNDICATION_FORMATS = tuple(fmt for fmt in FeedFormat if fmt.syndication)
+# The formats archive documents come in (RFC 5005 defines them for Atom and RSS 2.0), and
+# their pages.
+ARCHIVE_FORMATS = frozenset({FeedFormat.ATOM, FeedFormat.RSS, FeedFormat.HTML})
 
 
 class FeedNotFound(LookupError):
@@ -253,6 +270,10 @@ class FeedSpec:
         page, which RFC 5005 archive documents call ``current``)."""
         return replace(self, before=None, archive=number)
 
+    def as_format(self, fmt: FeedFormat) -> FeedSpec:
+        """The same feed (page, archive) in another format."""
+        return replace(self, format=fmt)
+
     @property
     def combined(self) -> bool:
         """Whether the feed combines several categories."""
@@ -318,8 +339,9 @@ def every_feed(
     settings: Settings,
     category_slugs: Iterable[str],
     listed: Iterable[tuple[ScopeKind, str, Iterable[str | None]]] = (),
+    formats: Sequence[FeedFormat] = SYNDICATION_FORMATS,
 ) -> list[FeedSpec]:
-    """Every feed the site lists, in every format: the site's and each category's, alone
+    """Every feed the site lists, in ``formats``: the site's and each category's, alone
     and in each language; then each ``listed`` (kind, slug, languages) tag or author in
     those languages (None: every language). Combined category feeds are not listed: there
     are too many combinations."""
@@ -333,5 +355,5 @@ def every_feed(
         FeedSpec(fmt, kind, slugs, language)
         for kind, slugs, in_languages in scopes
         for language in in_languages
-        for fmt in FeedFormat
+        for fmt in formats
     ]

@@ -68,6 +68,9 @@ class Settings:
     wordpress_redirects: bool = True
     wordpress_prefix: str = ""
     access_log: bool = True
+    # A browser's top-level navigation to a feed URL (Sec-Fetch-Dest: document) gets the
+    # feed's HTML page; every other client gets the feed.
+    browser_pages: bool = True
     # Bounds on the work one input may cause.
     max_terms_per_post: int = 100
     import_max_bytes: int = 268_435_456

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import feedparser
+import lxml.html
 from lxml import etree
 
 from feeds.render.jsonfeed import VERSION as JSON_FEED_VERSION
@@ -26,7 +27,22 @@ def feed_problems(spec: FeedSpec, body: bytes) -> list[str]:
     """What is wrong with the feed document ``body``; empty when a reader would take it."""
     if spec.format is FeedFormat.JSON:
         return _json_feed_problems(body)
+    if spec.format is FeedFormat.HTML:
+        return _page_problems(body)
     return _xml_feed_problems(spec, body)
+
+
+def _page_problems(body: bytes) -> list[str]:
+    """A feed's page: an HTML document that says its language and title, whose links are
+    absolute."""
+    try:
+        root = lxml.html.document_fromstring(body)
+    except (etree.ParserError, ValueError) as error:
+        return [f"not an HTML document: {error}"]
+    problems = [] if root.get("lang") else ["the page does not say its language"]
+    if not root.findtext("head/title"):
+        problems.append("the page has no title")
+    return problems + _relative_links(root.xpath("//a/@href | //link/@href"))
 
 
 def _xml_feed_problems(spec: FeedSpec, body: bytes) -> list[str]:

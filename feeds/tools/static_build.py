@@ -2,7 +2,8 @@
 
 ``build_static(service, directory)`` writes each feed's first page at its URL path
 (``feeds/all.atom``, ``fr/feeds/category/tech.rss``…) with a ``.gz`` sibling, and
-``feeds.json`` and ``feeds.opml``, and every sealed archive document of the site and
+``feeds.json`` and ``feeds.opml``, each feed's HTML page (``feeds/all.html``, with the
+pages' stylesheet, ``static/feeds.css``), and every sealed archive document of the site and
 category feeds (RFC 5005, ``feeds/all/archive/3.atom``). It is incremental: a manifest
 remembers the revision each file was built at, and only feeds whose revision moved (or whose
 scheduled post fell due) are rendered again; a file is rewritten only when its bytes
@@ -32,6 +33,8 @@ from feeds.store.archives import newest_archive_number
 from feeds.store.revisions import RevisionView
 
 MANIFEST = ".feeds-build.json"
+PACKAGE = Path(__file__).resolve().parent.parent
+STYLESHEET = "static/feeds.css"  # the pages' one stylesheet, where they link it
 
 
 @dataclass
@@ -54,9 +57,8 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     with service.store.session() as session:
         categories = {c.slug: c for c in queries.all_categories(session)}
         listed = queries.listed_terms(session, now, service.settings.tag_feed_min_posts)
-    specs = listed_feeds(service.settings, categories, listed) + _every_archive(
-        service, view, categories
-    )
+    specs = listed_feeds(service.settings, categories, listed, tuple(FeedFormat))
+    specs += _every_archive(service, view, categories)
     result = BuildResult()
     manifest: dict[str, dict[str, object]] = {}
     for spec in specs:
@@ -95,6 +97,7 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     _write_atomically(directory / "feeds.json", index_json, now.timestamp())
     opml = opml_document(service.settings, index, service.site_updated(now))
     _write_atomically(directory / "feeds.opml", opml, now.timestamp())
+    _write_atomically(directory / STYLESHEET, (PACKAGE / STYLESHEET).read_bytes(), now.timestamp())
     _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode(), now.timestamp())
     return result
 

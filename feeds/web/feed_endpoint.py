@@ -24,13 +24,16 @@ from werkzeug.wsgi import get_path_info
 
 from feeds.server.metrics import FEED_ROUTE
 from feeds.serving.service import FeedService
-from feeds.serving.spec import FeedSpec
+from feeds.serving.spec import FeedFormat, FeedSpec
 from feeds.subscribers.tally import PollTally
 from feeds.web.errors import ErrorAnswer, error_answer, error_for
 from feeds.web.http import (
-    IMMUTABLE_CACHE_CONTROL,
+    NAVIGATION_ENVIRON,
+    PAGE_POLICY,
     Answer,
     feed_cache_control,
+    immutable_cache_control,
+    page_for_people_headers,
     representation_answer,
 )
 from feeds.web.ops import record_request
@@ -52,7 +55,17 @@ class FeedEndpoint:
         self.service = service
         self.app = app
         self.tally = tally
-        self.cache_control = feed_cache_control(service.settings)
+        settings = service.settings
+        self.browser_pages = settings.browser_pages
+        self.caching = {
+            (syndication, immutable): (
+                *(immutable_cache_control(settings) if immutable else feed_cache_control(settings)),
+                *(() if syndication else PAGE_POLICY),
+            )
+            for syndication in (True, False)
+            for immutable in (True, False)
+        }
+        self.page_for_people = page_for_people_headers(settings)
         self._memoised_url = lru_cache(maxsize=URL_MEMO_SIZE)(self._parse_url)
 
     def __call__(
@@ -92,16 +105,34 @@ class FeedEndpoint:
             message = f"{method} is not allowed on a feed"
             allow = (("Allow", ALLOWED_METHODS),)
             return error_answer(ErrorAnswer(405, message, headers=allow)), None
+        navigation = environ.get(NAVIGATION_ENVIRON) == "document"
+        if navigation and self.browser_pages and spec.format.syndication:
+            return self._page_for_people(environ, spec)
         served = self.service.representation(spec)
         representation = served.representation
         answer = representation_answer(
             environ,
             representation,
             spec.format.media_type,
-            IMMUTABLE_CACHE_CONTROL if representation.immutable else self.cache_control,
+            self.caching[spec.format.syndication, representation.immutable],
             served.stale_seconds,
         )
         self.tally.saw(environ)
+        return answer, served.cache
+
+    def _page_for_people(
+        self, environ: dict[str, Any], spec: FeedSpec
+    ) -> tuple[Answer, str | None]:
+        """A person's browser opened the feed's URL: the feed's page, which no cache keeps."""
+        page = spec.as_format(FeedFormat.HTML)
+        served = self.service.representation(page)
+        answer = representation_answer(
+            environ,
+            served.representation,
+            page.format.media_type,
+            self.page_for_people,
+            served.stale_seconds,
+        )
         return answer, served.cache
 
     def _send(

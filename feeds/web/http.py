@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.datastructures import Accept
 from werkzeug.http import is_resource_modified, parse_accept_header
 
+from feeds.render.page import script_source
 from feeds.serving.cache import Representation
 from feeds.settings import Settings
 
@@ -19,14 +20,14 @@ Answer = tuple[int, list[tuple[str, str]], bytes]
 
 # Every answer: a browser must not read a feed or a JSON body as anything else (HTML).
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
-# HTML answers (the feeds page): nothing inline, nothing from elsewhere, its own stylesheet
-# only; never in a frame (frame-ancestors, and X-Frame-Options for browsers without CSP 2);
-# no Referer sent from it.
+# HTML answers (the pages): nothing inline but the copy button's script, allowed by its
+# hash; nothing from elsewhere, their own stylesheet only; never in a frame (frame-ancestors,
+# and X-Frame-Options for browsers without CSP 2); no Referer sent from them.
 PAGE_POLICY = (
     (
         "Content-Security-Policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-        "form-action 'none'; frame-ancestors 'none'",
+        f"default-src 'none'; script-src {script_source()}; style-src 'self'; "
+        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     ),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "no-referrer"),
@@ -51,25 +52,46 @@ def cache_control(settings: Settings) -> str:
 def feed_cache_control(settings: Settings) -> tuple[tuple[str, str], ...]:
     """The caching headers of every feed answer, made once per process: ``Cache-Control``;
     ``CDN-Cache-Control`` (RFC 9213), only with ``cdn_max_age``: the CDN, which is purged
-    on change (Surrogate-Key, Cache-Tag), may hold a feed that long instead; ``Vary``: the
-    gzip and identity answers are cached apart."""
+    on change (Surrogate-Key, Cache-Tag), may hold a feed that long instead; ``Vary``
+    (feed_vary)."""
     headers = [("Cache-Control", cache_control(settings))]
     if settings.cdn_max_age > 0:
         cdn_lifetime = f"public, max-age={settings.cdn_max_age}"
         headers.append(
             ("CDN-Cache-Control", ", ".join([cdn_lifetime, *_stale_directives(settings)]))
         )
-    headers.append(("Vary", "Accept-Encoding"))
+    headers.append(feed_vary(settings))
     return tuple(headers)
 
 
-# A sealed archive (RFC 5005): its range never moves, so any cache may keep it a year and
-# need not revalidate it; an edit inside it is announced by a purge of its scope's key, and
-# a deletion by the subscription document's tombstone.
-IMMUTABLE_CACHE_CONTROL = (
-    ("Cache-Control", "public, max-age=31536000, immutable"),
-    ("Vary", "Accept-Encoding"),
-)
+def immutable_cache_control(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The caching headers of a sealed archive (RFC 5005): its range never moves, so any
+    cache may keep it a year and need not revalidate it; an edit inside it is announced by a
+    purge of its scope's key, and a deletion by the subscription document's tombstone."""
+    return (("Cache-Control", "public, max-age=31536000, immutable"), feed_vary(settings))
+
+
+def feed_vary(settings: Settings) -> tuple[str, str]:
+    """``Vary`` of a feed URL's answers: the gzip and identity answers are cached apart,
+    and, with ``browser_pages``, so are a browser's navigations (Sec-Fetch-Dest), which get
+    the feed's page instead of the feed."""
+    if settings.browser_pages:
+        return ("Vary", f"Accept-Encoding, {NAVIGATION_HEADER}")
+    return ("Vary", "Accept-Encoding")
+
+
+# A browser's request sends ``Sec-Fetch-Dest: document`` when it loads a page into a tab
+# (Fetch Metadata): a person clicked a link or typed the address. Feed readers, curl and
+# fetch() never do.
+NAVIGATION_HEADER = "Sec-Fetch-Dest"
+NAVIGATION_ENVIRON = "HTTP_SEC_FETCH_DEST"
+
+
+def page_for_people_headers(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The headers of the feed's page given at the feed's own URL: no cache may keep it
+    (``private, no-store``), so that none can ever hand it to a feed reader; ``Vary``; the
+    page policy."""
+    return (("Cache-Control", "private, no-store"), feed_vary(settings), *PAGE_POLICY)
 
 
 def _stale_directives(settings: Settings) -> list[str]:
