@@ -17,6 +17,7 @@ from feeds.settings import Settings
 from feeds.store import Store
 from feeds.tools.check import feed_problems
 from feeds.tools.static_build import build_static
+from feeds.web.http import NOSNIFF, PAGE_POLICY
 from tests.conftest import REPO, add_post, parse_feed
 from tests.live import free_port, nginx_server, request
 
@@ -120,3 +121,11 @@ def test_nginx_serves_the_build_the_way_aggregators_expect(nginx: tuple[int, Pat
     opml, opml_body = request(port, "GET", "/feeds.opml", {})
     assert opml.getheader("Content-Type") == "text/x-opml; charset=utf-8"
     assert opml_body == (site / "feeds.opml").read_bytes()
+    page, page_body = request(port, "GET", "/fr/feeds/category/donjon.html", {})
+    assert page.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert page_body == (site / "fr/feeds/category/donjon.html").read_bytes()
+    for name, value in (*PAGE_POLICY, NOSNIFF):  # the application's own page policy
+        assert page.getheader(name) == value, name
+    stylesheet, _ = request(port, "GET", "/static/feeds.css", {})
+    assert stylesheet.status == 200
+    assert stylesheet.getheader("Content-Type") == "text/css; charset=utf-8"
