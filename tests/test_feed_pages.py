@@ -198,3 +198,14 @@ def test_every_interface_text_is_translated_for_every_catalogue() -> None:
             catalogue = read_po(source)
         translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
         assert messages <= translated, (path, messages - translated)
+
+
+def test_an_archive_page_offers_the_feed_to_follow_not_the_archive(
+    demo_client: FlaskClient, demo_settings: Settings
+) -> None:
+    page = page_of(demo_client, "/feeds/all/archive/1.html")
+    addresses = [field.get("value") for field in page.xpath("//input[@readonly]")]
+    base = demo_settings.base_url
+    assert addresses == [f"{base}/feeds/all.{fmt}" for fmt in ("atom", "rss", "json")]
+    assert page.findtext(".//h2[@id='entries']") == "Posts in this archive"
+    assert page.xpath("//a[@rel='current']/@href") == [f"{base}/feeds/all.html"]

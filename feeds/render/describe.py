@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from feeds.render.document import Category, Entry, FeedDocument, Link, Tombstone
 from feeds.serving.content import FeedContent, Person, PostRecord, Term
 from feeds.serving.links import SiteLinks, text_direction
-from feeds.serving.spec import ARCHIVE_FORMATS, SYNDICATION_FORMATS, FeedFormat, FeedSpec, ScopeKind
+from feeds.serving.spec import SYNDICATION_FORMATS, FeedFormat, FeedSpec, ScopeKind
 from feeds.settings import Settings
 
 # An empty feed still needs a fixed `updated`, so that its validators stay stable; one that
@@ -83,13 +83,13 @@ def describe(spec: FeedSpec, settings: Settings, content: FeedContent) -> FeedDo
 
 
 def _versions(spec: FeedSpec, settings: Settings, links: SiteLinks) -> tuple[Link, ...]:
-    """The feed in each syndication format it comes in; for a first page, also its page in
-    every language it comes in (None: every language) but its own."""
-    formats = ARCHIVE_FORMATS if spec.archive is not None else SYNDICATION_FORMATS
+    """The feed to subscribe to (its first page, whatever page or archive ``spec`` is) in
+    each syndication format; for a first page, also its page in every language it comes in
+    (None: every language) but its own."""
+    subscription = spec.at_archive(None)
     versions = [
-        Link(links.feed(spec.as_format(fmt)), "alternate", fmt.mime_type, title=fmt.label)
+        Link(links.feed(subscription.as_format(fmt)), "alternate", fmt.mime_type, title=fmt.label)
         for fmt in SYNDICATION_FORMATS
-        if fmt in formats
     ]
     if spec.before is None and spec.archive is None:
         page = spec.as_format(FeedFormat.HTML)

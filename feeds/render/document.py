@@ -72,8 +72,8 @@ class FeedDocument:
     ``archive`` marks an archive document (``<fh:archive/>``).
 
     ``page`` is the feed's own HTML page, in its language (``rel="alternate"
-    type="text/html" hreflang``), and ``versions`` the same feed in its other formats and,
-    for a first page, its other languages' pages: what the page offers people, with a link
+    type="text/html" hreflang``), and ``versions`` the feed to subscribe to in each format
+    and, for a first page, its other languages' pages: what the page offers people, with a link
     to ``service_url``, the root of feeds' own URLs (where every feed is listed).
     """
 
