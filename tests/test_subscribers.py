@@ -24,6 +24,7 @@ from feeds.store.models import FeedReader, StoreMeta, SubscriberReport
 from feeds.store.subscribers import ServiceCount, feed_subscribers, record_polls
 from feeds.subscribers.agents import AggregatorReport, aggregator_report, is_reader
 from feeds.subscribers.tally import PollTally, feed_key
+from feeds.subscribers.tally import _flush_all as flush_every_tally
 from feeds.web.app_state import app_state
 from tests.conftest import REPO
 
@@ -284,3 +285,22 @@ def test_the_admin_page_needs_the_token_and_shows_the_table(api: FlaskClient, st
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_a_tally_that_fails_keeps_no_other_back(
+    settings: Settings,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first, second = create_app(settings), create_app(settings)
+    poll(first.test_client(), "Feedbin feed-id:1 - 100 subscribers", "192.0.2.1")
+    poll(second.test_client(), "Feedbin feed-id:2 - 20 subscribers", "192.0.2.2")
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("a bug in one tally")
+
+    monkeypatch.setattr(tally_of(first), "flush", broken)
+    flush_every_tally(everything=True)  # what the subscribers' thread runs
+    assert figures(store, datetime.now(UTC))["/feeds/all"].aggregators == 20
+    assert "subscriber counts of one app not written" in caplog.text

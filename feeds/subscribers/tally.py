@@ -148,7 +148,10 @@ def _flush_all(everything: bool = False) -> None:
     with _lock:
         tallies = list(_tallies)
     for tally in tallies:
-        tally.flush(everything=everything)
+        try:
+            tally.flush(everything=everything)
+        except Exception:  # a bug in one app's tally must not keep the others' counts back
+            log.exception("subscriber counts of one app not written")
 
 
 _FLUSHER = Flusher("feeds-subscribers", FLUSH_SECONDS)
