@@ -57,12 +57,13 @@ class FeedEndpoint:
         self.tally = tally
         settings = service.settings
         self.browser_pages = settings.browser_pages
+        # The caching headers of each (format, sealed archive): made once, looked up per answer
         self.caching = {
-            (syndication, immutable): (
+            (fmt, immutable): (
                 *(immutable_cache_control(settings) if immutable else feed_cache_control(settings)),
-                *(() if syndication else PAGE_POLICY),
+                *(() if fmt.syndication else PAGE_POLICY),
             )
-            for syndication in (True, False)
+            for fmt in FeedFormat
             for immutable in (True, False)
         }
         self.page_for_people = page_for_people_headers(settings)
@@ -114,7 +115,7 @@ class FeedEndpoint:
             environ,
             representation,
             spec.format.media_type,
-            self.caching[spec.format.syndication, representation.immutable],
+            self.caching[spec.format, representation.immutable],
             served.stale_seconds,
         )
         self.tally.saw(environ)
