@@ -20,6 +20,8 @@ from tests.conftest import REPO
 from tests.live import require_tool
 
 FAVICON_MISSING = re.compile(r"\S+/favicon\.ico - Failed to load resource: .* 404 ")
+# What the pages are looked at in (and screenshots show): a small laptop's window.
+VIEWPORT = {"width": 1024, "height": 800, "deviceScaleFactor": 1, "mobile": False}
 SCREENSHOTS = REPO / "screenshots"  # git ignores it; the README's two come from here
 
 
@@ -30,8 +32,7 @@ def headless_chromium(profile: Path) -> Iterator[WebDriver]:
     options = Options()
     options.binary_location = require_tool("chromium", "chromium", "chromium-browser")
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                     "--window-size=1280,900", "--lang=en",
-                     f"--user-data-dir={profile}"):  # fmt: skip
+                     "--hide-scrollbars", "--lang=en", f"--user-data-dir={profile}"):  # fmt: skip
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     chromedriver = require_tool("chromedriver", "chromium-driver", "/usr/bin/chromedriver")
@@ -41,6 +42,7 @@ def headless_chromium(profile: Path) -> Iterator[WebDriver]:
             "Browser.grantPermissions",
             {"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
         )
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", VIEWPORT)
         yield driver
     finally:
         driver.quit()
