@@ -139,7 +139,7 @@ def test_the_arabic_feed_page_reads_right_to_left(browser: WebDriver, served: st
 def test_an_entry_link_opens_the_post_on_the_blog(
     browser: WebDriver, served: str, blog: str
 ) -> None:
-    visit(browser, served + FEED)
+    visit(browser, served + FEED.replace(".atom", ".html"))  # the page at its own URL
     title, href = shown_entries(browser)[0]
     assert href.startswith(f"{blog}/")
     browser.find_element(By.LINK_TEXT, title).click()
