@@ -13,7 +13,7 @@ from sqlalchemy import select
 from feeds.push.delivery import Delivery, deliver_in_background
 from feeds.push.websub import WebSubHub
 from feeds.serving.links import SiteLinks
-from feeds.serving.spec import SYNDICATION_FORMATS, FeedFormat
+from feeds.serving.spec import SYNDICATION_FORMATS
 from feeds.settings import Settings
 from feeds.settings.tables import Hub
 from feeds.store import Store, outbox

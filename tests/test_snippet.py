@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from feeds.cli import main
-from feeds.serving.spec import SYNDICATION_FORMATS, FeedFormat
+from feeds.serving.spec import SYNDICATION_FORMATS
 from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import BASE_URL, REPO, add_post, feed_title_and_ids
