@@ -1,5 +1,6 @@
 """Security headers as a browser reads them: the feeds page under a Content-Security-Policy
-that allows nothing inline but the copy script (by its hash) and no framing, and no answer a browser may sniff into HTML."""
+that allows nothing inline but the copy script (by its hash) and no framing, and no answer
+a browser may sniff into HTML."""
 
 from __future__ import annotations
 
