@@ -35,6 +35,8 @@ class AppState:
     feed_index: dict[int, dict[str, Any]] = field(default_factory=dict)
     # The posts and newest post of each listed feed (feeds.web.pages), likewise.
     feed_activity: dict[int, Mapping[FeedSpec, ScopeActivity]] = field(default_factory=dict)
+    # The feeds page as written in each language (feeds.web.pages), likewise.
+    feeds_pages: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 def attach(app: Flask, state: AppState) -> None:

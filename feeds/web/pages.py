@@ -102,12 +102,24 @@ def _security_headers(response: Response) -> Response:
 
 
 def _directory(language: str) -> Response:
+    """The feeds page in ``language``: written once per store revision and language (it
+    lists every feed: thousands on a large store), then kept."""
+    written = kept_per_revision(app_state().feeds_pages, dict)
+    html = written.get(language)
+    if html is None:
+        html = written[language] = _write_directory(language)
+    response = cacheable_answer(html, "text/html; charset=utf-8")
+    response.headers["Content-Language"] = language
+    return response
+
+
+def _write_directory(language: str) -> str:
     """The feeds page with its interface, dates and numbers in ``language``."""
     state = app_state()
     settings = state.settings
     feeds = current_feed_index()["feeds"]
     ui = interface(language)
-    html = render_template(
+    return render_template(
         "feeds.html",
         settings=settings,
         language=language,
@@ -120,9 +132,6 @@ def _directory(language: str) -> Response:
         formats={fmt.value: fmt for fmt in FeedFormat},
         copy_script=COPY_SCRIPT,
     )
-    response = cacheable_answer(html, "text/html; charset=utf-8")
-    response.headers["Content-Language"] = language
-    return response
 
 
 def _groups(
