@@ -228,6 +228,21 @@ def test_a_write_moves_the_counts(client: FlaskClient, store: Store, settings: S
     assert site.posts == "2" and site.updated == ["2025-05-05T00:00:00+00:00"]
 
 
+def test_hostile_names_show_as_text(api: FlaskClient, settings: Settings, store: Store) -> None:
+    hostile = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+    api.post("/api/categories", json={"slug": "rnd", "name": hostile})
+    add_post(store, settings, categories=["rnd"], authors=["javascript:alert(3) <&>"])
+    response = api.get("/fr/")
+    document = lxml.html.fromstring(response.data)
+    assert document.xpath("//img") == [] and len(document.xpath("//script")) == 1
+    assert [a for e in document.iter() for a in e.attrib if a.lower().startswith("on")] == []
+    titles = [row.title for row in rows_of(document)]
+    assert f"{settings.site_title} – {hostile}" in titles
+    labels = document.xpath("//input/@aria-label")
+    assert any(hostile in label for label in labels)
+    assert not [href for href in document.xpath("//a/@href") if href.startswith("javascript:")]
+
+
 @pytest.mark.parametrize("path", ["/xx/", "/EN/", "/fr-fr/"])
 def test_an_unknown_language_is_a_json_404(client: FlaskClient, path: str) -> None:
     response = client.get(path)
