@@ -1,5 +1,6 @@
 """Security headers as a browser reads them: the feeds page under a Content-Security-Policy
-that allows nothing inline and no framing, and no answer a browser may sniff into HTML."""
+that allows nothing inline but the copy script (by its hash) and no framing, and no answer
+a browser may sniff into HTML."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import lxml.html
 import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from feeds.render.page import COPY_SCRIPT
 
 
 def policy(response: TestResponse) -> dict[str, list[str]]:
@@ -42,7 +45,9 @@ def test_a_304_of_the_page_keeps_its_policy(demo_client: FlaskClient) -> None:
 
 def test_the_page_holds_nothing_its_policy_would_block(demo_client: FlaskClient) -> None:
     document = lxml.html.fromstring(demo_client.get("/").data)
-    assert document.xpath("//style | //script | //*[@style]") == []
+    assert document.xpath("//style | //*[@style]") == []
+    # one script: the copy button's, allowed by its hash (tests/test_pages.py checks it)
+    assert [script.text for script in document.xpath("//script")] == [COPY_SCRIPT]
     handlers = [a for e in document.iter() for a in e.attrib if a.lower().startswith("on")]
     assert handlers == []
 

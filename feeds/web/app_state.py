@@ -4,6 +4,7 @@ lookups."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -11,8 +12,10 @@ from flask import Flask, current_app
 from flask.sansio.app import App
 
 from feeds.serving.service import FeedService
+from feeds.serving.spec import FeedSpec
 from feeds.settings import Settings
 from feeds.store import Store
+from feeds.store.activity import ScopeActivity
 from feeds.subscribers.tally import PollTally
 from feeds.web.auth import FailedAuthentications
 
@@ -30,6 +33,10 @@ class AppState:
     tally: PollTally  # who polls the feeds (feeds.subscribers)
     # The last feed index made (feeds.web.routes), by the store revision it was made at.
     feed_index: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The posts and newest post of each listed feed (feeds.web.pages), likewise.
+    feed_activity: dict[int, Mapping[FeedSpec, ScopeActivity]] = field(default_factory=dict)
+    # The feeds page as written in each language (feeds.web.pages), likewise.
+    feeds_pages: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 def attach(app: Flask, state: AppState) -> None:

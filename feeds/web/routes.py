@@ -7,8 +7,9 @@ route label names a real endpoint."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -19,6 +20,7 @@ from feeds.web.app_state import app_state
 from feeds.web.http import cache_control
 
 blueprint = Blueprint("feeds", __name__)
+Made = TypeVar("Made")  # what kept_per_revision keeps
 FEED_RULES = (
     "/feeds/all.<format>",
     "/feeds/<any(category,tag,author):kind>/<slug>.<format>",
@@ -34,18 +36,28 @@ for _rule in FEED_RULES:
 def current_feed_index() -> dict[str, Any]:
     """The feed index of the store as it is now: read from it once per store revision (the
     tags and authors listed come from counting index rows), then kept."""
-    state = app_state()
-    revision = state.service.revisions.view().store_revision
-    known = state.feed_index.get(revision)
+    return kept_per_revision(app_state().feed_index, _read_feed_index)
+
+
+def kept_per_revision(kept: dict[int, Made], make: Callable[[], Made]) -> Made:
+    """What ``make`` answers for the store as it is now: made once per store revision, then
+    kept in ``kept`` (the newest only)."""
+    revision = app_state().service.revisions.view().store_revision
+    known = kept.get(revision)
     if known is not None:
         return known
+    made = make()
+    kept.clear()  # dict operations are atomic: a concurrent reader sees one or the other
+    kept[revision] = made
+    return made
+
+
+def _read_feed_index() -> dict[str, Any]:
+    state = app_state()
     with state.store.session() as session:
         categories = {c.slug: c for c in queries.all_categories(session)}
         listed = queries.listed_terms(session, datetime.now(UTC), state.settings.tag_feed_min_posts)
-    index = feed_index(state.settings, categories, listed)
-    state.feed_index.clear()  # only the newest is kept; dict operations are atomic
-    state.feed_index[revision] = index
-    return index
+    return feed_index(state.settings, categories, listed)
 
 
 @blueprint.get("/feeds.json")
