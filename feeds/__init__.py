@@ -1,4 +1,4 @@
-"""feeds: RSS 2.0 and Atom 1.0 feeds of a multilingual blog, served by Flask."""
+"""feeds: RSS 2.0, Atom 1.0 and JSON Feed 1.1 feeds of a multilingual blog, served by Flask."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """
     from feeds.subscribers.tally import PollTally
     from feeds.web import admin, api, errors, ops, pages, routes, snippets, wordpress
-    from feeds.web.app_state import AppState, attach
+    from feeds.web.app_state import AppState, KeptPerRevision, attach
     from feeds.web.auth import FailedAuthentications
     from feeds.web.feed_endpoint import FeedEndpoint
 
@@ -35,7 +35,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     service = FeedService(settings, store)
     failures = FailedAuthentications(settings.auth_failures_per_minute)
     tally = PollTally(settings, store)
-    attach(app, AppState(settings, store, service, failures, tally))
+    pages_kept = KeptPerRevision[dict[str, str]](settings.feeds_page_refresh_seconds)
+    attach(app, AppState(settings, store, service, failures, tally, pages_kept))
     app.wsgi_app = FeedEndpoint(service, app.wsgi_app, tally)  # type: ignore[method-assign]
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(pages.blueprint)

@@ -39,11 +39,17 @@ collect_ignore = ["vendor"]
 def make_settings(database_url: str, **changes: object) -> Settings:
     """The repository's config.toml, on ``database_url``, served at BASE_URL."""
     settings = Settings.load(REPO / "config.toml", environ={})
-    # Tests write and read at once: every request re-reads the revisions. Archives of one
+    # Tests write and read at once: every request re-reads the revisions, and the feeds page
+    # counts again after every write (test_pages.py tests the wait). Archives of one
     # post: the first page of the site and category feeds (RFC 5005 subscription documents,
     # which hold every post after their newest archive) then holds items_per_feed, as every
     # other feed's; tests/test_archives.py sets its own sizes.
-    values = {"revision_check_seconds": 0, "archive_size": 1, **changes}
+    values = {
+        "revision_check_seconds": 0,
+        "feeds_page_refresh_seconds": 0,
+        "archive_size": 1,
+        **changes,
+    }
     return settings.replace(database_url=database_url, base_url=BASE_URL, **values)
 
 

@@ -20,6 +20,7 @@ import lxml.html
 import pytest
 from flask.testing import FlaskClient
 
+from feeds import create_app
 from feeds.settings import Settings
 from feeds.store import Store
 from tests.conftest import REPO, add_post
@@ -226,6 +227,27 @@ def test_a_write_moves_the_counts(client: FlaskClient, store: Store, settings: S
     )
     site = next(row for row in rows_of(document) if row.page.endswith("/feeds/all.html"))
     assert site.posts == "2" and site.updated == ["2025-05-05T00:00:00+00:00"]
+
+
+def test_after_a_write_the_page_counts_again_at_most_every_refresh_seconds(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("feeds.web.app_state.time.monotonic", lambda: clock[0])
+    client = create_app(settings.replace(feeds_page_refresh_seconds=60)).test_client()
+    add_post(store, settings)
+
+    def site_posts() -> str:
+        rows = rows_of(lxml.html.fromstring(client.get("/").data))
+        return next(row.posts for row in rows if row.page.endswith("/feeds/all.html"))
+
+    assert site_posts() == "1"
+    add_post(store, settings)
+    clock[0] += 59
+    assert site_posts() == "1"  # counted 59 s ago: kept
+    assert len(feedparser.parse(client.get("/feeds/all.atom").data).entries) == 2  # feeds: now
+    clock[0] += 1
+    assert site_posts() == "2"
 
 
 def test_hostile_names_show_as_text(api: FlaskClient, settings: Settings, store: Store) -> None:

@@ -71,6 +71,9 @@ class Settings:
     # A browser's top-level navigation to a feed URL (Sec-Fetch-Dest: document) gets the
     # feed's HTML page; every other client gets the feed.
     browser_pages: bool = True
+    # The feeds page counts every listed feed's posts (a read of the whole scope index: about
+    # 2 s at a million posts): after a write it does so again, but at most this often.
+    feeds_page_refresh_seconds: float = 60.0
     # Bounds on the work one input may cause.
     max_terms_per_post: int = 100
     import_max_bytes: int = 268_435_456
@@ -116,10 +119,11 @@ class Settings:
             "stale_while_revalidate_seconds",
             "deleted_entries_days",
             "tag_feed_min_posts",
+            "revision_check_seconds",
+            "stale_if_error_seconds",
+            "import_max_redirects",
+            "feeds_page_refresh_seconds",
         ):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name}: must not be negative")
-        for name in ("revision_check_seconds", "stale_if_error_seconds", "import_max_redirects"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must not be negative")
         for name in (

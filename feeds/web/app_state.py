@@ -4,9 +4,10 @@ lookups."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from flask import Flask, current_app
 from flask.sansio.app import App
@@ -20,6 +21,28 @@ from feeds.subscribers.tally import PollTally
 from feeds.web.auth import FailedAuthentications
 
 _EXTENSION = "feeds"
+Made = TypeVar("Made")
+
+
+class KeptPerRevision(Generic[Made]):
+    """One thing made from the store, kept while the store's revision stays the one it was
+    made at, and made again when it moves; with ``at_most_every``, not more often than that
+    many seconds (until then the last one made is answered: for what is costly to make and
+    may lag a write a little, as the feeds page)."""
+
+    def __init__(self, at_most_every: float = 0.0) -> None:
+        self.at_most_every = at_most_every
+        self._kept: tuple[int, float, Made] | None = None  # revision, when made, what
+
+    def get(self, revision: int, make: Callable[[], Made]) -> Made:
+        """What was made for ``revision`` (or, within ``at_most_every``, last); else
+        ``make()``, kept. Threads may make it twice at once; either is kept."""
+        kept, now = self._kept, time.monotonic()
+        if kept is not None and (kept[0] == revision or now - kept[1] < self.at_most_every):
+            return kept[2]
+        made = make()
+        self._kept = (revision, now, made)
+        return made
 
 
 @dataclass(frozen=True)
@@ -31,12 +54,15 @@ class AppState:
     service: FeedService
     auth_failures: FailedAuthentications
     tally: PollTally  # who polls the feeds (feeds.subscribers)
-    # The last feed index made (feeds.web.routes), by the store revision it was made at.
-    feed_index: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The feeds page as written in each language (feeds.web.pages), made again at most every
+    # feeds_page_refresh_seconds (it counts every feed's posts).
+    feeds_pages: KeptPerRevision[dict[str, str]]
+    # The last feed index made (feeds.web.routes), for the store revision it was made at.
+    feed_index: KeptPerRevision[dict[str, Any]] = field(default_factory=KeptPerRevision)
     # The posts and newest post of each listed feed (feeds.web.pages), likewise.
-    feed_activity: dict[int, Mapping[FeedSpec, ScopeActivity]] = field(default_factory=dict)
-    # The feeds page as written in each language (feeds.web.pages), likewise.
-    feeds_pages: dict[int, dict[str, str]] = field(default_factory=dict)
+    feed_activity: KeptPerRevision[Mapping[FeedSpec, ScopeActivity]] = field(
+        default_factory=KeptPerRevision
+    )
 
 
 def attach(app: Flask, state: AppState) -> None:

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from feeds.render.index import feed_index
 from feeds.render.opml import OPML_MEDIA_TYPE, opml_document
 from feeds.store import queries
-from feeds.web.app_state import app_state
+from feeds.web.app_state import KeptPerRevision, Made, app_state
 from feeds.web.http import cache_control
 
 blueprint = Blueprint("feeds", __name__)
-Made = TypeVar("Made")  # what kept_per_revision keeps
 FEED_RULES = (
     "/feeds/all.<format>",
     "/feeds/<any(category,tag,author):kind>/<slug>.<format>",
@@ -39,17 +38,9 @@ def current_feed_index() -> dict[str, Any]:
     return kept_per_revision(app_state().feed_index, _read_feed_index)
 
 
-def kept_per_revision(kept: dict[int, Made], make: Callable[[], Made]) -> Made:
-    """What ``make`` answers for the store as it is now: made once per store revision, then
-    kept in ``kept`` (the newest only)."""
-    revision = app_state().service.revisions.view().store_revision
-    known = kept.get(revision)
-    if known is not None:
-        return known
-    made = make()
-    kept.clear()  # dict operations are atomic: a concurrent reader sees one or the other
-    kept[revision] = made
-    return made
+def kept_per_revision(kept: KeptPerRevision[Made], make: Callable[[], Made]) -> Made:
+    """What ``make`` answers for the store as it is now, kept in ``kept``."""
+    return kept.get(app_state().service.revisions.view().store_revision, make)
 
 
 def _read_feed_index() -> dict[str, Any]:
