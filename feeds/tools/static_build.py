@@ -3,7 +3,7 @@
 ``build_static(service, directory)`` writes each feed's first page at its URL path
 (``feeds/all.atom``, ``fr/feeds/category/tech.rss``…) with a ``.gz`` sibling, and
 ``feeds.json`` and ``feeds.opml``, each feed's HTML page (``feeds/all.html``, with the
-pages' stylesheet, ``static/feeds.css``), and every sealed archive document of the site and
+pages' stylesheet and icon, ``static/``), and every sealed archive document of the site and
 category feeds (RFC 5005, ``feeds/all/archive/3.atom``). It is incremental: a manifest
 remembers the revision each file was built at, and only feeds whose revision moved (or whose
 scheduled post fell due) are rendered again; a file is rewritten only when its bytes
@@ -34,7 +34,7 @@ from feeds.store.revisions import RevisionView
 
 MANIFEST = ".feeds-build.json"
 PACKAGE = Path(__file__).resolve().parent.parent
-STYLESHEET = "static/feeds.css"  # the pages' one stylesheet, where they link it
+ASSETS = ("static/feeds.css", "static/favicon.svg")  # what the pages link, where they do
 
 
 @dataclass
@@ -97,7 +97,8 @@ def build_static(service: FeedService, directory: Path, now: datetime | None = N
     _write_atomically(directory / "feeds.json", index_json, now.timestamp())
     opml = opml_document(service.settings, index, service.site_updated(now))
     _write_atomically(directory / "feeds.opml", opml, now.timestamp())
-    _write_atomically(directory / STYLESHEET, (PACKAGE / STYLESHEET).read_bytes(), now.timestamp())
+    for asset in ASSETS:
+        _write_atomically(directory / asset, (PACKAGE / asset).read_bytes(), now.timestamp())
     _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode(), now.timestamp())
     return result
 

@@ -20,6 +20,7 @@ STATS_PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Who follows each feed</title>
 <link rel="stylesheet" href="{{ url_for('static', filename='feeds.css') }}">
+<link rel="icon" type="image/svg+xml" href="{{ url_for('static', filename='favicon.svg') }}">
 </head>
 <body>
 <main>
