@@ -153,7 +153,7 @@ def test_gzip_and_identity_are_cached_apart_whatever_the_client_spelling(
     status, headers, gzipped = site.get(FEED, **{"Accept-Encoding": "gzip"})
     assert (status, headers["x-cache-status"], headers["content-encoding"]) == (200, "MISS", "gzip")
     assert headers["etag"].endswith('-gzip"')
-    assert headers["vary"] == "Accept-Encoding"
+    assert headers["vary"] == "Accept-Encoding, Sec-Fetch-Dest"
     status, headers, body = site.get(FEED, **{"Accept-Encoding": "br, gzip, deflate"})
     assert (status, headers["x-cache-status"], body) == (200, "HIT", gzipped)
     status, headers, identity = site.get(FEED)
@@ -166,6 +166,22 @@ def test_gzip_and_identity_are_cached_apart_whatever_the_client_spelling(
     status, headers, body = site.get(FEED, **{"If-None-Match": headers["etag"]})
     assert (status, headers["x-cache-status"], body) == (304, "HIT", b"")
     assert site.origin_statuses(FEED) == [200, 200]
+
+
+def test_a_browser_gets_the_page_past_the_cache_and_readers_the_cached_feed(
+    site: CachedSite,
+) -> None:
+    _, _, feed = site.get(FEED)  # a reader's poll: cached
+    navigation = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate"}
+    for _ in range(2):
+        status, headers, page = site.get(FEED, **navigation)
+        assert (status, headers["x-cache-status"]) == (200, "BYPASS")
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        assert headers["cache-control"] == "private, no-store"
+        assert b"<h1>" in page
+    status, headers, body = site.get(FEED)
+    assert (status, headers["x-cache-status"], body) == (200, "HIT", feed)
+    assert site.origin_statuses(FEED) == [200, 200, 200]  # the poll, then each navigation
 
 
 def test_the_api_is_passed_through_and_metrics_are_not_exposed(site: CachedSite) -> None:
