@@ -26,6 +26,7 @@ from lxml import etree
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from feeds.render.page import COPY_SCRIPT
 from feeds.store import Store
 from feeds.store.models import (
     SUBSCRIBER_KEY_PREFIX,
@@ -320,10 +321,12 @@ def assert_post_in_its_feeds(client: FlaskClient, post: Mapping[str, Any]) -> No
 
 
 def assert_feed_renders(client: FlaskClient, scope_path: str) -> None:
-    """Every page of a feed, in both formats, renders and is script-free."""
+    """Every page of a feed, in both formats, renders and is script-free; so is the feed's
+    HTML page."""
     for fmt in FORMATS:
         for _ in feed_pages(client, f"{scope_path}.{fmt}"):
             pass
+    assert_page_script_free(client, f"{scope_path}.html")
 
 
 def assert_index_pages_render(client: FlaskClient) -> None:
@@ -331,11 +334,20 @@ def assert_index_pages_render(client: FlaskClient) -> None:
     index = client.get("/feeds.json")
     assert index.status_code == 200, f"/feeds.json answered {index.status_code}: {index.data!r}"
     assert isinstance(json.loads(index.data)["feeds"], list)
-    page = client.get("/")
-    assert page.status_code == 200, f"/ answered {page.status_code}: {page.data[:500]!r}"
+    assert_page_script_free(client, "/")
+
+
+def assert_page_script_free(client: FlaskClient, path: str) -> None:
+    """``path`` is an HTML page whose one script is feeds' own copy button's, and whose
+    body has no other script-capable markup."""
+    page = client.get(path)
+    assert page.status_code == 200, f"{path} answered {page.status_code}: {page.data[:500]!r}"
     document = lxml.html.document_fromstring(page.data)
     body = document.find("body")
-    assert body is not None, "/ has no body"
-    problems = [p for p in script_problems(lxml.html.tostring(body, encoding="unicode"))]
-    problems += [f"<script> in {document.tag}" for _ in document.iter("script")]
-    assert not problems, f"/ has script-capable markup: {problems}"
+    assert body is not None, f"{path} has no body"
+    scripts = list(document.iter("script"))
+    problems = [f"<script> {script.text!r}" for script in scripts if script.text != COPY_SCRIPT]
+    for script in scripts:
+        script.getparent().remove(script)  # the copy button's: checked above
+    problems += script_problems(lxml.html.tostring(body, encoding="unicode"))
+    assert not problems, f"{path} has script-capable markup: {problems}"
