@@ -109,4 +109,5 @@ def test_reloading_and_restarting_each_instance_in_turn_loses_no_request(
     assert not failures
     assert len(answers) > 100
     assert {status for status, _ in answers} == {200}
-    assert {len(parse_feed(body).entries) for _, body in answers} == {1}
+    # Parsed once per distinct body: thousands of answers are a handful of feeds.
+    assert {len(parse_feed(body).entries) for body in {body for _, body in answers}} == {1}
