@@ -89,8 +89,14 @@ def _processes_only_when_marked(item: pytest.Item) -> Iterator[None]:
         subprocess.Popen = started  # type: ignore[misc]
 
 
+_running: pytest.Item | None = None  # the test being set up or run
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    global _running
+    _running = item
+    _backend_independent_only_when_true(item)
     with _processes_only_when_marked(item):
         return (yield)
 
@@ -99,6 +105,19 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     with _processes_only_when_marked(item):
         return (yield)
+
+
+def _backend_independent_only_when_true(item: pytest.Item, uses_database: bool = False) -> None:
+    """Fail a test marked ``backend_independent`` (.ci/run runs it on SQLite only) that uses
+    the suite's database: ``database_url`` (``uses_database``), the demo store, or PostgreSQL."""
+    if item.get_closest_marker("backend_independent") is None:
+        return
+    if (
+        uses_database
+        or item.get_closest_marker("postgres") is not None
+        or "demo_settings" in item.fixturenames
+    ):
+        pytest.fail(f"{item.nodeid} uses the suite's database: not backend_independent")
 
 
 # Set by .ci/run's second pass (see .ci/postgres): run the whole suite on PostgreSQL.
@@ -110,6 +129,8 @@ _postgres_schemas: list[str] = []
 def database_url(tmp_path: Path, name: str = "feeds") -> str:
     """A fresh, empty database: a SQLite file, or a new schema of the test PostgreSQL."""
     global _postgres_admin
+    if _running is not None:
+        _backend_independent_only_when_true(_running, uses_database=True)
     if not POSTGRES_URL:
         return f"sqlite:///{tmp_path / name}.db"
     if _postgres_admin is None:

@@ -8,6 +8,8 @@ import pytest
 
 from tests.live import require_tool
 
+pytestmark = pytest.mark.backend_independent  # no database
+
 
 def executable(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -105,6 +105,7 @@ def answer(response: TestResponse) -> tuple[int, dict[str, str], bytes]:
     return response.status_code, dict(response.headers), response.data
 
 
+@pytest.mark.backend_independent
 def test_a_cached_feed_is_served_stale_with_its_etag_while_the_store_is_down(
     outage: SqliteOutage,
 ) -> None:
@@ -125,12 +126,14 @@ def test_a_cached_feed_is_served_stale_with_its_etag_while_the_store_is_down(
     assert "Feeds-Stale" not in before[WARM[0]].headers and "Age" not in before[WARM[0]].headers
 
 
+@pytest.mark.backend_independent
 def test_an_uncached_feed_is_a_json_503_with_retry_after(outage: SqliteOutage) -> None:
     outage.stop()
     assert_store_unavailable(*answer(outage.client.get(COLD)))
 
 
 @pytest.mark.parametrize(("path", "headers"), OTHER_ROUTES)
+@pytest.mark.backend_independent
 def test_every_other_route_is_a_json_503_with_retry_after(
     outage: SqliteOutage, path: str, headers: dict[str, str]
 ) -> None:
@@ -139,6 +142,7 @@ def test_every_other_route_is_a_json_503_with_retry_after(
     assert_store_unavailable(*answer(outage.client.get(path, headers=headers)))
 
 
+@pytest.mark.backend_independent
 def test_an_api_write_is_a_json_503_with_retry_after(outage: SqliteOutage) -> None:
     outage.stop()
     document = {"title": "During the outage", "language": "en"}
@@ -146,6 +150,7 @@ def test_an_api_write_is_a_json_503_with_retry_after(outage: SqliteOutage) -> No
     assert_store_unavailable(*answer(response))
 
 
+@pytest.mark.backend_independent
 def test_a_cached_feed_is_503_once_older_than_stale_if_error(tmp_path: Path) -> None:
     outage = SqliteOutage(tmp_path, stale_if_error_seconds=1)
     fresh = outage.client.get(WARM[0])
@@ -160,6 +165,7 @@ def test_a_cached_feed_is_503_once_older_than_stale_if_error(tmp_path: Path) -> 
     assert recovered.headers["ETag"] == fresh.headers["ETag"]
 
 
+@pytest.mark.backend_independent
 def test_stale_if_error_zero_serves_nothing_stale(tmp_path: Path) -> None:
     outage = SqliteOutage(tmp_path, stale_if_error_seconds=0)
     outage.client.get(WARM[0])
@@ -167,6 +173,7 @@ def test_stale_if_error_zero_serves_nothing_stale(tmp_path: Path) -> None:
     assert_store_unavailable(*answer(outage.client.get(WARM[0])))
 
 
+@pytest.mark.backend_independent
 def test_everything_recovers_without_a_restart(outage: SqliteOutage) -> None:
     client = outage.client
     for path in WARM:
@@ -186,6 +193,7 @@ def test_everything_recovers_without_a_restart(outage: SqliteOutage) -> None:
     assert created.status_code == 201
 
 
+@pytest.mark.backend_independent
 def test_the_access_log_says_stale(outage: SqliteOutage, caplog: pytest.LogCaptureFixture) -> None:
     outage.client.get(WARM[0])
     outage.stop()

@@ -9,6 +9,8 @@ import pytest
 from feeds.settings import ConfigError, Settings
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.backend_independent  # no database
+
 
 def test_repository_config_loads_with_eleven_languages() -> None:
     settings = Settings.load(REPO / "config.toml", environ={})

@@ -21,7 +21,8 @@ from feeds.store import Store
 from tests.conftest import ADMIN_TOKEN, REPO, parse_feed
 from tests.live import api_call, free_port, request, wait_for_log, wait_for_port
 
-pytestmark = pytest.mark.process
+# Its own SQLite file, whichever database the suite runs on.
+pytestmark = [pytest.mark.process, pytest.mark.backend_independent]
 
 SERVERS = ("dev", "production")
 WRITERS, READERS = 8, 4

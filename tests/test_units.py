@@ -23,6 +23,8 @@ from feeds.store.cleaning import (
 )
 from feeds.text import printable
 
+pytestmark = pytest.mark.backend_independent  # no database
+
 BASE = "https://blog.example/posts/hello"
 
 # --- slugify ---------------------------------------------------------------------------
