@@ -120,7 +120,7 @@ def _backend_independent_only_when_true(item: pytest.Item, uses_database: bool =
         pytest.fail(f"{item.nodeid} uses the suite's database: not backend_independent")
 
 
-# Set by .ci/run's second pass (see .ci/postgres): run the whole suite on PostgreSQL.
+# Set for .ci/run's PostgreSQL pass (see .ci/postgres): the suite on PostgreSQL.
 POSTGRES_URL = os.environ.get("FEEDS_TEST_DATABASE_URL")
 _postgres_admin: Engine | None = None
 _postgres_schemas: list[str] = []
