@@ -67,8 +67,14 @@ def wait_until_started(store: Store, log: Path, seconds: float = 30) -> None:
 
 
 def category_urls(*slugs: str) -> set[str]:
-    """The feed URLs of those categories, in every format."""
-    return {f"{BASE_URL}/feeds/category/{slug}.{fmt}" for slug in slugs for fmt in FeedFormat}
+    """The feed URLs of those categories, in every syndication format (hubs hear of feeds,
+    not of their HTML pages)."""
+    return {
+        f"{BASE_URL}/feeds/category/{slug}.{fmt}"
+        for slug in slugs
+        for fmt in FeedFormat
+        if fmt.syndication
+    }
 
 
 @pytest.fixture
