@@ -106,34 +106,23 @@ class FeedEndpoint:
             message = f"{method} is not allowed on a feed"
             allow = (("Allow", ALLOWED_METHODS),)
             return error_answer(ErrorAnswer(405, message, headers=allow)), None
+        # A person's browser opening the feed's URL gets the feed's page, which no cache keeps.
         navigation = environ.get(NAVIGATION_ENVIRON) == "document"
-        if navigation and self.browser_pages and spec.format.syndication:
-            return self._page_for_people(environ, spec)
-        served = self.service.representation(spec)
+        for_people = navigation and self.browser_pages and spec.format.syndication
+        shown = spec.as_format(FeedFormat.HTML) if for_people else spec
+        served = self.service.representation(shown)
         representation = served.representation
         answer = representation_answer(
             environ,
             representation,
-            spec.format.media_type,
-            self.caching[spec.format, representation.immutable],
+            shown.format.media_type,
+            self.page_for_people
+            if for_people
+            else self.caching[shown.format, representation.immutable],
             served.stale_seconds,
         )
-        self.tally.saw(environ)
-        return answer, served.cache
-
-    def _page_for_people(
-        self, environ: dict[str, Any], spec: FeedSpec
-    ) -> tuple[Answer, str | None]:
-        """A person's browser opened the feed's URL: the feed's page, which no cache keeps."""
-        page = spec.as_format(FeedFormat.HTML)
-        served = self.service.representation(page)
-        answer = representation_answer(
-            environ,
-            served.representation,
-            page.format.media_type,
-            self.page_for_people,
-            served.stale_seconds,
-        )
+        if not for_people:
+            self.tally.saw(environ)
         return answer, served.cache
 
     def _send(
