@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Flask
 
 from feeds.serving.service import FeedService
@@ -14,6 +16,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     It refuses (StoreUnavailable) a database whose schema is missing or behind.
     """
+    from feeds.serving.spec import FeedSpec
+    from feeds.store.activity import ScopeActivity
     from feeds.subscribers.tally import PollTally
     from feeds.web import admin, api, errors, ops, pages, routes, snippets, wordpress
     from feeds.web.app_state import AppState, KeptPerRevision, attach
@@ -35,8 +39,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     service = FeedService(settings, store)
     failures = FailedAuthentications(settings.auth_failures_per_minute)
     tally = PollTally(settings, store)
-    pages_kept = KeptPerRevision[dict[str, str]](settings.feeds_page_refresh_seconds)
-    attach(app, AppState(settings, store, service, failures, tally, pages_kept))
+    refresh = settings.feeds_page_refresh_seconds  # the feeds page's, and its counts'
+    pages_kept = KeptPerRevision[dict[str, str]](refresh)
+    activity_kept = KeptPerRevision[Mapping[FeedSpec, ScopeActivity]](refresh)
+    attach(app, AppState(settings, store, service, failures, tally, pages_kept, activity_kept))
     app.wsgi_app = FeedEndpoint(service, app.wsgi_app, tally)  # type: ignore[method-assign]
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(pages.blueprint)

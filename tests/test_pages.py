@@ -237,14 +237,15 @@ def test_after_a_write_the_page_counts_again_at_most_every_refresh_seconds(
     client = create_app(settings.replace(feeds_page_refresh_seconds=60)).test_client()
     add_post(store, settings)
 
-    def site_posts() -> str:
-        rows = rows_of(lxml.html.fromstring(client.get("/").data))
+    def site_posts(path: str = "/") -> str:
+        rows = rows_of(lxml.html.fromstring(client.get(path).data))
         return next(row.posts for row in rows if row.page.endswith("/feeds/all.html"))
 
     assert site_posts() == "1"
     add_post(store, settings)
     clock[0] += 59
     assert site_posts() == "1"  # counted 59 s ago: kept
+    assert site_posts("/fr/") == "1"  # first written now, with the same counts as /
     assert len(feedparser.parse(client.get("/feeds/all.atom").data).entries) == 2  # feeds: now
     clock[0] += 1
     assert site_posts() == "2"

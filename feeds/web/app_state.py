@@ -54,15 +54,14 @@ class AppState:
     service: FeedService
     auth_failures: FailedAuthentications
     tally: PollTally  # who polls the feeds (feeds.subscribers)
-    # The feeds page as written in each language (feeds.web.pages), made again at most every
-    # feeds_page_refresh_seconds (it counts every feed's posts).
+    # The feeds page as written in each language (feeds.web.pages), and the posts and newest
+    # post of each feed it lists, made again at most every feeds_page_refresh_seconds (the
+    # count reads the whole scope index): a language's page first written within that time
+    # shows the same counts as the others.
     feeds_pages: KeptPerRevision[dict[str, str]]
+    feed_activity: KeptPerRevision[Mapping[FeedSpec, ScopeActivity]]
     # The last feed index made (feeds.web.routes), for the store revision it was made at.
     feed_index: KeptPerRevision[dict[str, Any]] = field(default_factory=KeptPerRevision)
-    # The posts and newest post of each listed feed (feeds.web.pages), likewise.
-    feed_activity: KeptPerRevision[Mapping[FeedSpec, ScopeActivity]] = field(
-        default_factory=KeptPerRevision
-    )
 
 
 def attach(app: Flask, state: AppState) -> None:

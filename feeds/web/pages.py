@@ -7,8 +7,9 @@ body: every feed by language, with its title (a link to its page), how many post
 holds and when the newest was published, a link to each format, and its address with a
 copy button. The feeds are those of the feed index that /feeds.json serves, so that the
 page, the JSON and the feeds never disagree; their counts come from one read of the scope
-index (feeds.store.activity). Both are kept per store revision, so a scheduled post is
-counted from the first write after it falls due.
+index (feeds.store.activity). The page and its counts are made again after a write, at
+most every ``feeds_page_refresh_seconds``; a scheduled post is counted from the first write
+after it falls due.
 """
 
 from __future__ import annotations
